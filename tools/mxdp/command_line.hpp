@@ -1,0 +1,29 @@
+#pragma once
+// The DPDK argument convention: `mxdp CMD [EAL args] -- [mxdp args]`.
+//
+// Everything between the command and the first `--` belongs to DPDK's EAL
+// (rte_eal_init); everything after it to mxdp. Without a `--`, all arguments
+// are mxdp's and the EAL gets mxdp's defaults, so `mxdp bench --help` works
+// as a user expects.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mxdp::cli {
+
+struct SplitArgs {
+  std::vector<std::string> eal;   // for rte_eal_init (without the program name)
+  std::vector<std::string> mxdp;  // for the command's own parser
+  bool had_separator = false;     // a `--` was present
+};
+
+// Splits the arguments that follow the command name.
+SplitArgs split_eal_args(const std::vector<std::string>& args_after_command);
+
+// Exit codes shared by every command.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // ran, and the run failed
+inline constexpr int kExitUsage = 2;    // bad arguments, or not built yet
+
+}  // namespace mxdp::cli

@@ -1,0 +1,29 @@
+#pragma once
+// The table of mxdp commands. Each command owns its options (a CLI11 app) and
+// its run function; main.cpp only dispatches.
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mxdp::cli {
+
+struct Command {
+  const char* name;
+  const char* summary;
+  // Builds the command's parser; the returned run function sees the parsed
+  // options (captured by the closure) and the EAL arguments.
+  std::function<std::function<int(const std::vector<std::string>& eal)>(CLI::App&)> setup;
+};
+
+Command bench_command();
+Command serve_command();
+Command loadgen_command();
+
+// Prints "mxdp CMD: not built yet (...)" and returns kExitUsage.
+int not_built_yet(const char* command, const char* what_builds_it);
+
+}  // namespace mxdp::cli
