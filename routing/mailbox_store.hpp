@@ -1,0 +1,49 @@
+#pragma once
+// A shard's mailbox store: counters per mailbox plus a log of delivered
+// messages bounded by bytes. The log holds a reference per entry; when a new
+// delivery would exceed the budget the oldest entries are released and counted
+// as evicted, so a benchmark of any length runs in constant memory. Owned and
+// used by one shard thread.
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+
+#include "routing/ids.hpp"
+#include "routing/msg_ref.hpp"
+
+namespace mxdp::routing {
+
+struct MailboxCounters {
+  std::uint64_t messages = 0;
+  std::uint64_t bytes = 0;
+};
+
+class MailboxStore {
+ public:
+  explicit MailboxStore(std::size_t log_budget_bytes) noexcept : budget_(log_budget_bytes) {}
+
+  // Takes the reference. Returns the number of entries evicted to make room.
+  std::size_t deliver(MsgRef msg, MailboxId mailbox, std::uint32_t rcpt) noexcept;
+
+  MailboxCounters counters(MailboxId mailbox) const noexcept;
+  std::size_t log_entries() const noexcept { return log_.size(); }
+  std::size_t log_bytes() const noexcept { return log_bytes_; }
+  std::size_t mailboxes() const noexcept { return mailboxes_.size(); }
+  // Releases every logged reference (shutdown, tests).
+  void clear_log() noexcept;
+
+ private:
+  struct LogEntry {
+    MsgRef msg;
+    MailboxId mailbox;
+    std::uint32_t rcpt;
+  };
+  std::size_t budget_;
+  std::size_t log_bytes_ = 0;
+  std::deque<LogEntry> log_;
+  std::unordered_map<std::uint32_t, MailboxCounters> mailboxes_;
+};
+
+}  // namespace mxdp::routing

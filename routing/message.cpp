@@ -1,0 +1,159 @@
+#include "routing/message.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <new>
+#include <utility>
+
+#include "routing/msg_ref.hpp"
+#include "routing/owner.hpp"
+
+#ifdef MXDP_HAVE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
+namespace mxdp::routing {
+
+namespace {
+#ifdef MXDP_DEBUG_COUNTERS
+// Relaxed: pure event counts, read at quiescence after the threads joined.
+std::atomic<std::uint64_t> g_constructed{0};
+std::atomic<std::uint64_t> g_destroyed{0};
+#endif
+}  // namespace
+
+namespace debug {
+std::uint64_t messages_constructed() noexcept {
+#ifdef MXDP_DEBUG_COUNTERS
+  return g_constructed.load(std::memory_order_relaxed);
+#else
+  return 0;
+#endif
+}
+std::uint64_t messages_destroyed() noexcept {
+#ifdef MXDP_DEBUG_COUNTERS
+  return g_destroyed.load(std::memory_order_relaxed);
+#else
+  return 0;
+#endif
+}
+}  // namespace debug
+
+// ---- Body ---------------------------------------------------------------
+
+Body Body::contiguous(std::string bytes) {
+  Body b;
+  b.owned_ = std::move(bytes);
+  b.size_ = b.owned_.size();
+  b.segments_.push_back({reinterpret_cast<const std::byte*>(b.owned_.data()), b.owned_.size()});
+  return b;
+}
+
+Body Body::borrowed(std::vector<BodySegment> segments, ReleaseHook release, void* context) {
+  Body b;
+  b.segments_ = std::move(segments);
+  for (const BodySegment& s : b.segments_)
+    b.size_ += s.size;
+  b.release_ = release;
+  b.context_ = context;
+  return b;
+}
+
+Body::Body(Body&& other) noexcept {
+  *this = std::move(other);
+}
+
+Body& Body::operator=(Body&& other) noexcept {
+  if (this == &other) return *this;
+  release();
+  const bool owned = !other.owned_.empty() && other.release_ == nullptr;
+  owned_ = std::move(other.owned_);
+  segments_ = std::move(other.segments_);
+  // A moved std::string may relocate its bytes (small-string buffer): point the
+  // one segment of an owned body at the new place.
+  if (owned) segments_.assign(1, {reinterpret_cast<const std::byte*>(owned_.data()), owned_.size()});
+  size_ = std::exchange(other.size_, 0);
+  release_ = std::exchange(other.release_, nullptr);
+  context_ = std::exchange(other.context_, nullptr);
+  other.segments_.clear();
+  return *this;
+}
+
+Body::~Body() {
+  release();
+}
+
+void Body::release() noexcept {
+  if (release_ != nullptr) std::exchange(release_, nullptr)(context_);
+  segments_.clear();
+  size_ = 0;
+}
+
+// ---- Message ------------------------------------------------------------
+
+void* Message::operator new(std::size_t size) {
+#ifdef MXDP_HAVE_JEMALLOC
+  // mallocx uses the calling thread's tcache: no lock on the hot path.
+  void* p = mallocx(size, 0);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+#else
+  return ::operator new(size);
+#endif
+}
+
+void Message::operator delete(void* p, std::size_t size) noexcept {
+#ifdef MXDP_HAVE_JEMALLOC
+  sdallocx(p, size, 0);
+#else
+  ::operator delete(p, size);
+#endif
+}
+
+Message::Message(Owner* owner, MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live)
+    : owner_(owner), live_(live), id_(id), envelope_(std::move(envelope)), body_(std::move(body)) {
+  size_bytes_ = body_.size() + envelope_.reverse_path.size();
+  for (const std::string& r : envelope_.recipients)
+    size_bytes_ += r.size();
+  // Relaxed: a statistic; the decrement in destroy() is ordered after this one
+  // by the reference count's acq_rel operations.
+  if (live_ != nullptr) live_->fetch_add(1, std::memory_order_relaxed);
+#ifdef MXDP_DEBUG_COUNTERS
+  g_constructed.fetch_add(1, std::memory_order_relaxed);
+#endif
+}
+
+Message::~Message() {
+#ifdef MXDP_DEBUG_COUNTERS
+  magic_ = kDeadMagic;
+  g_destroyed.fetch_add(1, std::memory_order_relaxed);
+#endif
+  if (live_ != nullptr) live_->fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Message::destroy(Message* msg) noexcept {
+  delete msg;
+}
+
+void Message::check_alive() const noexcept {
+#ifdef MXDP_DEBUG_COUNTERS
+  if (magic_ != kLiveMagic) {
+    std::fprintf(stderr,
+                 "mxdp routing: MsgRef used after its Message was freed (a hand-off without clone())\n");
+    std::abort();
+  }
+#endif
+}
+
+MsgRef make_message(MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live) {
+  Owner* owner = Owner::current();
+  if (owner == nullptr) {
+    std::fprintf(stderr,
+                 "mxdp routing: make_message() on a thread without an Owner: bind one with "
+                 "routing::OwnerScope on every lcore thread that accepts messages\n");
+    std::abort();
+  }
+  return MsgRef(new Message(owner, id, std::move(envelope), std::move(body), live));
+}
+
+}  // namespace mxdp::routing

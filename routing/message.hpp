@@ -1,0 +1,124 @@
+#pragma once
+// An accepted message: envelope, body and the owner-biased split reference
+// count (biased_count.hpp). Messages are created only through make_message()
+// (msg_ref.hpp) and reached only through MsgRef: the constructor, destructor
+// and count are private, so a hand-off without a reference does not compile.
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "routing/biased_count.hpp"
+#include "routing/ids.hpp"
+
+namespace mxdp::routing {
+
+class Owner;
+class MsgRef;
+
+// RFC 5321 §3.3: the reverse path of MAIL FROM and the forward paths of RCPT TO,
+// already parsed by the SMTP layer (no angle brackets).
+struct Envelope {
+  std::string reverse_path;
+  std::vector<std::string> recipients;
+};
+
+// One piece of a body. Borrowed segments point into memory the ingress owns
+// (later: mbuf data); contiguous bodies are one segment over an owned buffer.
+struct BodySegment {
+  const std::byte* data = nullptr;
+  std::size_t size = 0;
+};
+
+// The message body: either an owned contiguous buffer or borrowed segments
+// whose owner is told exactly once, when the message is destroyed, through the
+// release hook (so the dataplane can lend mbuf chains without a copy).
+class Body {
+ public:
+  using ReleaseHook = void (*)(void* context) noexcept;
+
+  Body() = default;
+  static Body contiguous(std::string bytes);
+  static Body borrowed(std::vector<BodySegment> segments, ReleaseHook release, void* context);
+
+  Body(Body&& other) noexcept;
+  Body& operator=(Body&& other) noexcept;
+  Body(const Body&) = delete;
+  Body& operator=(const Body&) = delete;
+  ~Body();
+
+  std::size_t size() const noexcept { return size_; }
+  std::span<const BodySegment> segments() const noexcept { return segments_; }
+  bool is_borrowed() const noexcept { return release_ != nullptr; }
+
+ private:
+  void release() noexcept;
+  std::string owned_;
+  std::vector<BodySegment> segments_;
+  std::size_t size_ = 0;
+  ReleaseHook release_ = nullptr;
+  void* context_ = nullptr;
+};
+
+class Message {
+ public:
+  Message(const Message&) = delete;
+  Message& operator=(const Message&) = delete;
+
+  MessageId id() const noexcept { return id_; }
+  const Envelope& envelope() const noexcept { return envelope_; }
+  const Body& body() const noexcept { return body_; }
+  // Envelope plus body, the figure the mailbox log budget counts.
+  std::size_t size_bytes() const noexcept { return size_bytes_; }
+  const Owner* owner() const noexcept { return owner_; }
+
+  // Debug builds: a constant while the message lives, another after.
+  static constexpr std::uint64_t kLiveMagic = 0x6d78647020616c76ULL;
+  static constexpr std::uint64_t kDeadMagic = 0x6d78647020646561ULL;
+
+  // Placement in jemalloc's per-thread caches where available (release
+  // builds), the sanitizer-checked global allocator otherwise.
+  static void* operator new(std::size_t size);
+  static void operator delete(void* p, std::size_t size) noexcept;
+
+ private:
+  friend class MsgRef;
+  friend class Owner;
+  friend MsgRef make_message(MessageId, Envelope, Body, std::atomic<std::int64_t>*);
+  friend struct MessageTestAccess;
+
+  Message(Owner* owner, MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live);
+  ~Message();
+  static void destroy(Message* msg) noexcept;
+  void check_alive() const noexcept;
+
+  BiasedCount<> count_;
+  Owner* const owner_;
+  Message* merge_next_ = nullptr;          // Owner merge queue link
+  std::atomic<std::int64_t>* const live_;  // the ingress shard's live counter, or nullptr
+  const MessageId id_;
+  std::size_t size_bytes_;
+#ifdef MXDP_DEBUG_COUNTERS
+  std::uint64_t magic_ = kLiveMagic;
+#endif
+  Envelope envelope_;
+  Body body_;
+};
+
+// Debug builds (MXDP_DEBUG_COUNTERS: Debug and sanitizer presets) count every
+// Message constructed and destroyed; release builds return 0 for both.
+namespace debug {
+inline constexpr bool kCounters =
+#ifdef MXDP_DEBUG_COUNTERS
+    true;
+#else
+    false;
+#endif
+std::uint64_t messages_constructed() noexcept;
+std::uint64_t messages_destroyed() noexcept;
+}  // namespace debug
+
+}  // namespace mxdp::routing

@@ -1,0 +1,184 @@
+#include "routing/message.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "routing/msg_ref.hpp"
+#include "routing/owner.hpp"
+
+namespace mxdp::routing {
+namespace {
+
+// The bug this layer exists to prevent must not compile.
+static_assert(!std::is_copy_constructible_v<MsgRef>, "MsgRef must be move-only");
+static_assert(!std::is_copy_assignable_v<MsgRef>, "MsgRef must be move-only");
+static_assert(std::is_nothrow_move_constructible_v<MsgRef>);
+static_assert(!std::is_constructible_v<MsgRef, Message*>, "no MsgRef from a raw pointer");
+static_assert(!std::is_copy_constructible_v<Message> && !std::is_move_constructible_v<Message>);
+
+Envelope envelope(int rcpts) {
+  Envelope e{"sender@example.org", {}};
+  for (int i = 0; i < rcpts; ++i)
+    e.recipients.push_back("r" + std::to_string(i) + "@example.com");
+  return e;
+}
+
+struct Counts {
+  std::uint64_t c0 = debug::messages_constructed();
+  std::uint64_t d0 = debug::messages_destroyed();
+  std::uint64_t constructed() const { return debug::messages_constructed() - c0; }
+  std::uint64_t destroyed() const { return debug::messages_destroyed() - d0; }
+};
+
+TEST(Message, OwnerCloneAndReleaseFreeExactlyOnce) {
+  Owner owner;
+  OwnerScope scope(owner);
+  std::atomic<std::int64_t> live{0};
+  Counts n;
+  {
+    MsgRef a = make_message(MessageId{1}, envelope(2), Body::contiguous("hello"), &live);
+    EXPECT_EQ(live.load(), 1);
+    MsgRef b = a.clone();
+    MsgRef c = std::move(b);
+    EXPECT_FALSE(b);  // NOLINT(bugprone-use-after-move): moved-from is empty
+    EXPECT_TRUE(c.same_message(a));
+    EXPECT_EQ(c->envelope().recipients.size(), 2u);
+    EXPECT_EQ(c->body().size(), 5u);
+  }
+  EXPECT_EQ(live.load(), 0);
+  if constexpr (debug::kCounters) {
+    EXPECT_EQ(n.constructed(), 1u);
+    EXPECT_EQ(n.destroyed(), 1u);
+  }
+}
+
+TEST(Message, RemoteReleasesGoThroughTheOwnersMergeQueue) {
+  Owner owner;
+  OwnerScope scope(owner);
+  std::atomic<std::int64_t> live{0};
+  MsgRef a = make_message(MessageId{2}, envelope(1), Body::contiguous("x"), &live);
+  std::vector<MsgRef> handed;
+  for (int i = 0; i < 8; ++i)
+    handed.push_back(a.clone());
+  std::thread remote([&] {
+    for (auto& r : handed) {
+      MsgRef more = r.clone();  // a remote clone: shared count
+      r.reset();
+    }
+  });
+  remote.join();
+  EXPECT_TRUE(owner.has_pending());  // the count went negative: queued once
+  EXPECT_EQ(owner.merge_pending(), 1u);
+  EXPECT_EQ(live.load(), 1);  // `a` still holds it
+  a.reset();
+  EXPECT_EQ(live.load(), 0);
+}
+
+TEST(Message, LastReleaseOnARemoteThreadFrees) {
+  Owner owner;
+  std::atomic<std::int64_t> live{0};
+  MsgRef far;
+  {
+    OwnerScope scope(owner);
+    MsgRef a = make_message(MessageId{3}, envelope(1), Body::contiguous("x"), &live);
+    far = a.clone();
+  }  // owner's reference released: local count 1 (the one `far` holds)
+  std::thread remote([&] { far.reset(); });
+  remote.join();
+  EXPECT_EQ(live.load(), 1);  // still queued for the owner to merge
+  OwnerScope scope(owner);
+  owner.merge_pending();
+  EXPECT_EQ(live.load(), 0);
+}
+
+TEST(Message, BorrowedBodyReleaseHookRunsOnceAtDestruction) {
+  Owner owner;
+  OwnerScope scope(owner);
+  static int released = 0;
+  released = 0;
+  const char data1[] = "Subject: hi\r\n\r\n";
+  const char data2[] = "body\r\n";
+  std::vector<BodySegment> segs{{reinterpret_cast<const std::byte*>(data1), sizeof data1 - 1},
+                                {reinterpret_cast<const std::byte*>(data2), sizeof data2 - 1}};
+  int context = 7;
+  MsgRef m = make_message(
+      MessageId{4}, envelope(1),
+      Body::borrowed(
+          std::move(segs), [](void* c) noexcept { released += *static_cast<int*>(c); }, &context));
+  EXPECT_TRUE(m->body().is_borrowed());
+  EXPECT_EQ(m->body().segments().size(), 2u);
+  EXPECT_EQ(m->body().size(), sizeof data1 - 1 + sizeof data2 - 1);
+  MsgRef m2 = m.clone();
+  m.reset();
+  EXPECT_EQ(released, 0);
+  m2.reset();
+  EXPECT_EQ(released, 7);
+}
+
+TEST(Message, ContiguousBodySegmentSurvivesMoves) {
+  Body b = Body::contiguous("short");
+  Body c = std::move(b);
+  ASSERT_EQ(c.segments().size(), 1u);
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(c.segments()[0].data), c.segments()[0].size),
+            "short");
+}
+
+TEST(Message, ManyThreadsCloneAndReleaseConcurrently) {
+  Owner owner;
+  std::atomic<std::int64_t> live{0};
+  Counts n;
+  std::vector<MsgRef> seeds;
+  {
+    OwnerScope scope(owner);
+    for (int i = 0; i < 100; ++i) {
+      seeds.push_back(
+          make_message(MessageId{static_cast<std::uint64_t>(i)}, envelope(1), Body::contiguous("b"), &live));
+    }
+    std::vector<std::vector<MsgRef>> per_thread(3);
+    for (auto& v : per_thread) {
+      for (auto& s : seeds)
+        v.push_back(s.clone());
+    }
+    seeds.clear();  // owner's references gone; only the threads' remain
+    std::vector<std::thread> ts;
+    for (auto& v : per_thread) {
+      ts.emplace_back([&v] {
+        for (int round = 0; round < 50; ++round) {
+          for (auto& r : v) {
+            MsgRef c = r.clone();
+          }
+        }
+        v.clear();
+      });
+    }
+    for (auto& t : ts)
+      t.join();
+    owner.merge_pending();
+  }
+  EXPECT_EQ(live.load(), 0);
+  if constexpr (debug::kCounters) {
+    EXPECT_EQ(n.constructed(), n.destroyed());
+  }
+}
+
+#ifdef MXDP_DEBUG_COUNTERS
+void release_twice() {
+  Owner owner;
+  OwnerScope scope(owner);
+  MsgRef a = make_message(MessageId{9}, envelope(1), Body::contiguous("x"));
+  MsgRef alias = FaultInjection::alias_without_reference(a);
+  a.reset();      // frees: the alias was never counted
+  alias.reset();  // use after free: ASan's report or the magic check aborts
+}
+
+TEST(MessageDeath, UseAfterFreeIsCaught) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(release_twice(), "");
+}
+#endif
+
+}  // namespace
+}  // namespace mxdp::routing
