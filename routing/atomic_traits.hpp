@@ -15,6 +15,19 @@ namespace detail {
 bool heavy_barrier_available() noexcept;
 extern std::atomic<bool> g_use_fallback_fences;
 void heavy_barrier_membarrier() noexcept;
+
+// A full store-load fence. ThreadSanitizer does not model
+// atomic_thread_fence (gcc -Wtsan), so TSan builds use a seq_cst RMW on one
+// shared word instead: on x86 a locked instruction is a full fence too, and
+// TSan understands the synchronisation it creates.
+extern std::atomic<unsigned> g_fence_word;
+inline void full_fence() noexcept {
+#if defined(__SANITIZE_THREAD__)
+  g_fence_word.fetch_add(0, std::memory_order_seq_cst);
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
 }  // namespace detail
 
 template <template <typename> class Atom>
@@ -28,7 +41,7 @@ struct AtomicTraits {
   static void light_barrier() noexcept {
     // Relaxed: the flag is written once at start-up before readers exist.
     if (detail::g_use_fallback_fences.load(std::memory_order_relaxed)) [[unlikely]] {
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      detail::full_fence();
     } else {
       std::atomic_signal_fence(std::memory_order_seq_cst);
     }
@@ -37,7 +50,7 @@ struct AtomicTraits {
   // validating load is visible to the reclaimer's scan.
   static void heavy_barrier() noexcept {
     if (detail::g_use_fallback_fences.load(std::memory_order_relaxed)) [[unlikely]] {
-      std::atomic_thread_fence(std::memory_order_seq_cst);
+      detail::full_fence();
     } else {
       detail::heavy_barrier_membarrier();
     }

@@ -42,6 +42,7 @@ const bool g_membarrier_ok = register_membarrier();
 }  // namespace
 
 std::atomic<bool> g_use_fallback_fences{!g_membarrier_ok};
+std::atomic<unsigned> g_fence_word{0};
 
 bool heavy_barrier_available() noexcept {
   return g_membarrier_ok;

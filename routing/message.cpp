@@ -103,6 +103,7 @@ void* Message::operator new(std::size_t size) {
 }
 
 void Message::operator delete(void* p, std::size_t size) noexcept {
+  if (p == nullptr) return;
 #ifdef MXDP_HAVE_JEMALLOC
   sdallocx(p, size, 0);
 #else

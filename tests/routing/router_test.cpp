@@ -1,0 +1,223 @@
+// Router behaviour, single-threaded and deterministic: every shard is polled
+// from the test thread (the cross-shard protocol still goes through rings and
+// references, DESIGN.md), the fake relay completes when the test says so.
+#include "routing/router.hpp"
+
+#include <gtest/gtest.h>
+
+#include "routing/owner.hpp"
+#include "tests/routing/router_harness.hpp"
+
+namespace mxdp::routing {
+namespace {
+
+using test::FakeRelay;
+using test::Ledger;
+
+class RouterTest : public ::testing::Test {
+ protected:
+  RouterTest() : dir_(64), relay_(4, 0), scope_(owner_) {
+    mx_ = dir_.intern_server("mx.remote.example");
+    dir_.upsert("a@x.example", Entry::mailbox_on(ShardId{0}, MailboxId{1}));
+    dir_.upsert("b@x.example", Entry::mailbox_on(ShardId{1}, MailboxId{2}));
+    dir_.upsert("c@x.example", Entry::mailbox_on(ShardId{1}, MailboxId{3}));
+    dir_.upsert("d@x.example", Entry::moved_to_shard(ShardId{2}, MailboxId{4}));
+    dir_.upsert("pf@x.example", Entry::referral_to(mx_));
+    dir_.upsert("gone@x.example", Entry::moved_to_server(mx_));
+    cfg_.observer = &ledger_;
+    cfg_.relay_backoff_initial = std::chrono::nanoseconds(0);
+    cfg_.relay_backoff_max = std::chrono::nanoseconds(0);
+    cfg_.max_relay_attempts = 3;
+  }
+  ~RouterTest() override {
+    router_->shutdown_drain();
+    EXPECT_EQ(router_->total_stats().live, 0);
+  }
+  void make_router() { router_ = std::make_unique<Router>(dir_, relay_, cfg_); }
+  IngressResult send(std::uint64_t id, std::vector<std::string> rcpts, ShardId at = ShardId{0}) {
+    ledger_.expect(MessageId{id}, rcpts.size());
+    return router_->ingress(at, MessageId{id}, Envelope{"s@origin.example", std::move(rcpts)},
+                            Body::contiguous("body"));
+  }
+  void poll_all(int rounds = 3) {
+    for (int i = 0; i < rounds; ++i) {
+      for (std::uint16_t s = 0; s < 4; ++s)
+        router_->poll(ShardId{s});
+      relay_.run_once(*router_);
+    }
+  }
+
+  Directory dir_;
+  FakeRelay relay_;
+  Owner owner_;
+  OwnerScope scope_;
+  Ledger ledger_;
+  ServerId mx_;
+  RouterConfig cfg_;
+  std::unique_ptr<Router> router_;
+};
+
+TEST_F(RouterTest, ResolvesDeliversHandsOffAndRelays) {
+  make_router();
+  const IngressResult r = send(1, {"a@x.example", "b@X.EXAMPLE", "c@x.example", "d@x.example", "pf@x.example",
+                                   "gone@x.example", "nobody@x.example"});
+  ASSERT_EQ(r.status, IngressStatus::kAccepted);
+  EXPECT_EQ(r.rcpts,
+            (std::vector<RcptRoute>{RcptRoute::kDelivered, RcptRoute::kHandedOff, RcptRoute::kHandedOff,
+                                    RcptRoute::kHandedOff, RcptRoute::kRelaying, RcptRoute::kRelaying,
+                                    RcptRoute::kBounced}));
+  const ShardStats s0 = router_->shard(ShardId{0}).stats();
+  EXPECT_EQ(s0.accepted, 1u);
+  EXPECT_EQ(s0.delivered, 1u);
+  EXPECT_EQ(s0.handed_off, 2u);  // one reference for shard 1 (b and c), one for shard 2 (d)
+  EXPECT_EQ(s0.referred, 1u);
+  EXPECT_EQ(s0.moved_off_box, 1u);
+  EXPECT_EQ(s0.bounced, 1u);
+  EXPECT_EQ(relay_.submitted.load(), 2u);  // pf and gone share a server but not a reason: 2 jobs
+  poll_all();
+  EXPECT_EQ(router_->shard(ShardId{1}).stats().delivered, 2u);
+  EXPECT_EQ(router_->shard(ShardId{2}).stats().delivered, 1u);
+  EXPECT_EQ(router_->total_stats().relayed, 2u);
+  EXPECT_EQ(ledger_.outcomes.load(), 7u);
+  EXPECT_EQ(ledger_.duplicates.load(), 0u);
+  auto bounces = router_->shard(ShardId{0}).take_bounces();
+  ASSERT_EQ(bounces.size(), 1u);
+  EXPECT_EQ(bounces[0].status, "5.1.1");
+  EXPECT_EQ(bounces[0].recipient, "nobody@x.example");
+  EXPECT_EQ(bounces[0].reverse_path, "s@origin.example");
+}
+
+TEST_F(RouterTest, RecipientMovedInFlightIsForwardedOnce) {
+  make_router();
+  send(2, {"b@x.example"});
+  dir_.upsert("b@x.example", Entry::mailbox_on(ShardId{3}, MailboxId{2}));  // moves while in the ring
+  poll_all();
+  EXPECT_EQ(router_->shard(ShardId{1}).stats().forwarded, 1u);
+  EXPECT_EQ(router_->shard(ShardId{3}).stats().delivered, 1u);
+  EXPECT_EQ(router_->shard(ShardId{1}).stats().delivered, 0u);
+  EXPECT_EQ(ledger_.open_messages(), 0u);
+}
+
+TEST_F(RouterTest, MovedOffBoxInFlightGoesToTheRelay) {
+  make_router();
+  send(3, {"b@x.example"});
+  dir_.upsert("b@x.example", Entry::moved_to_server(mx_));
+  poll_all();
+  EXPECT_EQ(router_->shard(ShardId{1}).stats().moved_off_box, 1u);
+  EXPECT_EQ(router_->total_stats().relayed, 1u);
+}
+
+TEST_F(RouterTest, ChasingARecipientIsBoundedAndBouncesAsALoop) {
+  cfg_.max_hops = 3;
+  make_router();
+  send(4, {"b@x.example"});
+  // The recipient moves every time the message arrives: 1 -> 2 -> 3 -> 1 ...
+  for (std::uint16_t hop = 0; hop < 6; ++hop) {
+    const auto at = ShardId{static_cast<std::uint16_t>(1 + hop % 3)};
+    const auto to = ShardId{static_cast<std::uint16_t>(1 + (hop + 1) % 3)};
+    dir_.upsert("b@x.example", Entry::mailbox_on(to, MailboxId{2}));
+    router_->poll(at);
+  }
+  const ShardStats t = router_->total_stats();
+  EXPECT_EQ(t.delivered, 0u);
+  EXPECT_EQ(t.bounced, 1u);
+  EXPECT_EQ(ledger_.by_outcome[static_cast<int>(Outcome::kBounced)].load(), 1u);
+  bool found = false;
+  for (std::uint16_t s = 0; s < 4; ++s) {
+    for (const BounceRecord& b : router_->shard(ShardId{s}).take_bounces())
+      found |= b.status == "5.4.6";
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(RouterRelay, TransientFailuresRetryThenBounceWithoutLosingTheReference) {
+  Directory dir(8);
+  const ServerId mx = dir.intern_server("mx.remote.example");
+  dir.upsert("pf@x.example", Entry::referral_to(mx));
+  FakeRelay always_fails(1, 100);
+  Ledger ledger;
+  RouterConfig cfg;
+  cfg.shard_count = 1;
+  cfg.observer = &ledger;
+  cfg.max_relay_attempts = 4;
+  cfg.relay_backoff_initial = std::chrono::microseconds(1);
+  cfg.relay_backoff_max = std::chrono::microseconds(4);
+  Owner owner;
+  OwnerScope scope(owner);
+  Router router(dir, always_fails, cfg);
+  ledger.expect(MessageId{1}, 1);
+  router.ingress(ShardId{0}, MessageId{1}, Envelope{"s@o", {"pf@x.example"}}, Body::contiguous("x"));
+  for (int i = 0; i < 2000 && ledger.outcomes.load() == 0; ++i) {
+    router.poll(ShardId{0});
+    always_fails.run_once(router);
+  }
+  EXPECT_EQ(always_fails.submitted.load(), 4u);
+  EXPECT_EQ(router.total_stats().relay_retries, 3u);
+  const auto b = router.shard(ShardId{0}).take_bounces();
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].status, "5.4.7");
+  router.shutdown_drain();
+  EXPECT_EQ(router.total_stats().live, 0);
+}
+
+TEST(RouterRelay, PermanentFailureBouncesAtOnce) {
+  Directory dir(8);
+  dir.upsert("pf@x.example", Entry::referral_to(dir.intern_server("mx")));
+  FakeRelay refuses(1, 0, 100);
+  RouterConfig cfg;
+  cfg.shard_count = 1;
+  Owner owner;
+  OwnerScope scope(owner);
+  Router router(dir, refuses, cfg);
+  router.ingress(ShardId{0}, MessageId{1}, Envelope{"s@o", {"pf@x.example"}}, Body::contiguous("x"));
+  refuses.run_once(router);
+  router.poll(ShardId{0});
+  EXPECT_EQ(router.total_stats().bounced, 1u);
+  EXPECT_EQ(router.shard(ShardId{0}).take_bounces().at(0).status, "5.0.0");
+  router.shutdown_drain();
+}
+
+TEST(RouterIngress, RejectsWhatItCannotAccept) {
+  Directory dir(8);
+  FakeRelay relay(1, 0);
+  RouterConfig cfg;
+  cfg.shard_count = 1;
+  Router router(dir, relay, cfg);
+  EXPECT_EQ(router.ingress(ShardId{0}, MessageId{1}, Envelope{"s@o", {"a@b"}}, Body{}).status,
+            IngressStatus::kNoOwner);
+  Owner owner;
+  OwnerScope scope(owner);
+  EXPECT_EQ(router.ingress(ShardId{5}, MessageId{1}, Envelope{"s@o", {"a@b"}}, Body{}).status,
+            IngressStatus::kBadShard);
+  EXPECT_EQ(router.ingress(ShardId{0}, MessageId{1}, Envelope{"s@o", {}}, Body{}).status,
+            IngressStatus::kNoRecipients);
+}
+
+TEST(RouterRings, FullRingsBacklogInsteadOfDropping) {
+  Directory dir(8);
+  dir.upsert("b@x.example", Entry::mailbox_on(ShardId{1}, MailboxId{2}));
+  FakeRelay relay(2, 0);
+  Ledger ledger;
+  RouterConfig cfg;
+  cfg.shard_count = 2;
+  cfg.observer = &ledger;
+  Owner owner;
+  OwnerScope scope(owner);
+  Router router(dir, relay, cfg);
+  const std::uint64_t n = kHandoffRingSize * 3;
+  for (std::uint64_t i = 0; i < n; ++i) {
+    ledger.expect(MessageId{i}, 1);
+    router.ingress(ShardId{0}, MessageId{i}, Envelope{"s@o", {"b@x.example"}}, Body::contiguous("x"));
+  }
+  for (int i = 0; i < 100 && ledger.outcomes.load() < n; ++i) {
+    router.poll(ShardId{0});
+    router.poll(ShardId{1});
+  }
+  EXPECT_EQ(router.shard(ShardId{1}).stats().delivered, n);
+  EXPECT_EQ(ledger.open_messages(), 0u);
+  router.shutdown_drain();
+  EXPECT_EQ(router.total_stats().live, 0);
+}
+
+}  // namespace
+}  // namespace mxdp::routing
