@@ -270,7 +270,7 @@ void ServerSession::on_ehlo(std::string_view args) noexcept {
   helo_ = std::string_view(arena_.get(), n);
   greeted_ = Greeted::kEhlo;
   reply_line(250, true, {}, config_.hostname);
-  reply_line(250, true, {}, "PIPELINING");
+  if (config_.offer_pipelining) reply_line(250, true, {}, "PIPELINING");
   char size_line[32] = "SIZE ";
   std::size_t len = 5;
   {
@@ -287,7 +287,7 @@ void ServerSession::on_ehlo(std::string_view args) noexcept {
   reply_line(250, true, {}, std::string_view(size_line, len));
   reply_line(250, true, {}, "8BITMIME");
   reply_line(250, true, {}, "ENHANCEDSTATUSCODES");
-  reply_line(250, true, {}, "CHUNKING");
+  if (config_.offer_chunking) reply_line(250, true, {}, "CHUNKING");
   reply_line(250, false, {}, "SMTPUTF8");
 }
 

@@ -51,6 +51,8 @@ struct ServerConfig {
   Time total_timeout = std::chrono::hours(1);
   std::size_t output_capacity = 16384;  // bytes of replies held before the transport drains
   std::size_t max_held_input = 65536;   // input a transport holds while the session waits
+  bool offer_pipelining = true;         // EHLO keywords; switched off to test clients against older servers
+  bool offer_chunking = true;
 
   // Throws std::invalid_argument naming the field and the fix (start-up only).
   void validate() const;
