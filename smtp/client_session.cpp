@@ -161,9 +161,9 @@ void ClientSession::remember(Txn& t, const ReplyLine& line) noexcept {
   if (t.decided_code != 0) return;
   t.decided_code = line.code;
   t.decided_enh_len = static_cast<std::uint8_t>(std::min(line.enhanced.size(), sizeof(t.decided_enh)));
-  std::memcpy(t.decided_enh, line.enhanced.data(), t.decided_enh_len);
+  if (t.decided_enh_len > 0) std::memcpy(t.decided_enh, line.enhanced.data(), t.decided_enh_len);
   t.decided_text_len = static_cast<std::uint8_t>(std::min(line.text.size(), sizeof(t.decided_text)));
-  std::memcpy(t.decided_text, line.text.data(), t.decided_text_len);
+  if (t.decided_text_len > 0) std::memcpy(t.decided_text, line.text.data(), t.decided_text_len);
 }
 
 void ClientSession::on_reply(const ReplyLine& line) noexcept {
