@@ -130,6 +130,16 @@ void ServerSession::on_tick(Time now) noexcept {
   }
 }
 
+void ServerSession::shutdown() noexcept {
+  if (closing_ || phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kAwaitingSink) {
+    shutdown_requested_ = true;
+    return;
+  }
+  reply(Reply::kShuttingDown);
+  close();
+}
+
 std::size_t ServerSession::feed(std::string_view input, Time now) noexcept {
   ++feed_seq_;
   if (closing_ || phase_ == Phase::kClosed) return input.size();  // discarded: we are closing
@@ -200,7 +210,7 @@ void ServerSession::reply_line(std::uint16_t code, bool more, std::string_view e
 void ServerSession::reply(Reply r) noexcept {
   const ReplyText& t = reply_text(r);
   reply_line(t.code, false, t.enhanced, t.text);
-  if (t.code >= 400 && r != Reply::kTooManyErrors && r != Reply::kTimeout) count_error();
+  if (t.code >= 400 && t.code != 421) count_error();
 }
 
 void ServerSession::count_error() noexcept {
@@ -612,6 +622,7 @@ bool ServerSession::complete(std::uint64_t txn, const SinkAnswer& answer) noexce
   if (phase_ != Phase::kAwaitingSink || txn != txn_ || answer.verdict == Verdict::kPending) return false;
   phase_ = Phase::kCommand;
   apply_answer(answer);
+  if (shutdown_requested_) shutdown();
   return true;
 }
 

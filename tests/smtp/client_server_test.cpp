@@ -316,3 +316,41 @@ TEST(ReplyParserTest, LinesAndErrors) {
 
 }  // namespace
 }  // namespace mxdp::smtp
+
+namespace mxdp::smtp {
+namespace {
+
+TEST(ClientSessionTest, ReplyTimeoutReportsEveryMessage) {
+  Observer obs;
+  ClientConfig cc;
+  cc.reply_timeout = std::chrono::seconds(5);
+  ClientSession c(cc, obs);
+  const std::string_view rcpt[] = {"a@b.c"};
+  const std::string_view body[] = {"x\r\n"};
+  OutgoingMessage m;
+  m.recipients = rcpt;
+  m.body = body;
+  ASSERT_TRUE(c.submit(m));
+  ASSERT_TRUE(c.submit(m));
+  c.on_tick(std::chrono::seconds(1));
+  EXPECT_EQ(c.deadline(), std::chrono::seconds(6));  // waiting for the greeting
+  c.on_tick(std::chrono::seconds(5));
+  EXPECT_FALSE(c.wants_close());
+  c.on_tick(std::chrono::seconds(6));
+  EXPECT_TRUE(c.wants_close());
+  ASSERT_EQ(obs.results.size(), 2u);
+  EXPECT_EQ(obs.results[0].outcome, Outcome::kNotSent);
+}
+
+TEST(ServerSessionShutdownTest, ShutdownAfterPendingAnswer) {
+  Sink sink;
+  ServerSession s(ServerConfig{}, sink);
+  s.start(Time{0});
+  s.consume_output(s.output().size());
+  s.shutdown();
+  EXPECT_TRUE(s.wants_close());
+  EXPECT_EQ(s.output(), "421 4.3.2 Service shutting down, closing connection\r\n");
+}
+
+}  // namespace
+}  // namespace mxdp::smtp
