@@ -234,11 +234,17 @@ void run_workload(const Params& p) {
   EXPECT_TRUE(server.wants_close());
 }
 
+// MXDP_SMTP_STRESS_MESSAGES scales the pipelined runs (the "long" ctest entry).
+std::size_t stress_messages() {
+  const char* env = std::getenv("MXDP_SMTP_STRESS_MESSAGES");
+  return env != nullptr ? std::strtoul(env, nullptr, 10) : 3000;
+}
+
 TEST(ClientServerTest, PipelinedData) {
-  run_workload({false, true, 3000});
+  run_workload({false, true, stress_messages()});
 }
 TEST(ClientServerTest, PipelinedBdat) {
-  run_workload({true, true, 3000});
+  run_workload({true, true, stress_messages()});
 }
 TEST(ClientServerTest, LockstepData) {
   run_workload({false, false, 500});
