@@ -1,0 +1,350 @@
+#include "smtp/address.hpp"
+
+namespace mxdp::smtp {
+
+namespace {
+
+constexpr bool is_alpha(unsigned char c) noexcept {
+  return (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+}
+constexpr bool is_digit(unsigned char c) noexcept {
+  return c >= '0' && c <= '9';
+}
+constexpr bool is_alnum(unsigned char c) noexcept {
+  return is_alpha(c) || is_digit(c);
+}
+constexpr bool is_hex(unsigned char c) noexcept {
+  return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+// atext of RFC 5322 §3.2.3.
+constexpr bool is_atext(unsigned char c) noexcept {
+  if (is_alnum(c)) return true;
+  switch (c) {
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '-':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
+    case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Parses the local part at s[pos]; returns the index after it or npos.
+std::size_t parse_local_part(std::string_view s, std::size_t pos, bool& non_ascii) noexcept {
+  const std::size_t start = pos;
+  if (pos < s.size() && s[pos] == '"') {
+    // Quoted-string: qtextSMTP = %d32-33 / %d35-91 / %d93-126, quoted-pairSMTP = "\" %d32-126.
+    ++pos;
+    while (pos < s.size()) {
+      const auto c = static_cast<unsigned char>(s[pos]);
+      if (c == '"') return pos + 1;
+      if (c == '\\') {
+        if (pos + 1 >= s.size()) return std::string_view::npos;
+        const auto q = static_cast<unsigned char>(s[pos + 1]);
+        if (q < 32 || q > 126) return std::string_view::npos;
+        pos += 2;
+        continue;
+      }
+      if (c >= 0x80) {
+        non_ascii = true;
+      } else if (c < 32 || c > 126) {
+        return std::string_view::npos;
+      }
+      ++pos;
+    }
+    return std::string_view::npos;
+  }
+  // Dot-string = Atom *("." Atom).
+  bool need_atext = true;
+  while (pos < s.size()) {
+    const auto c = static_cast<unsigned char>(s[pos]);
+    if (c == '.') {
+      if (need_atext) return std::string_view::npos;
+      need_atext = true;
+    } else if (is_atext(c) || c >= 0x80) {
+      if (c >= 0x80) non_ascii = true;
+      need_atext = false;
+    } else {
+      break;
+    }
+    ++pos;
+  }
+  if (need_atext || pos == start) return std::string_view::npos;
+  return pos;
+}
+
+// Length of the domain or address literal at s[pos] (stops at '>' , ',' or ':').
+std::size_t domain_end(std::string_view s, std::size_t pos) noexcept {
+  if (pos < s.size() && s[pos] == '[') {
+    const std::size_t close = s.find(']', pos);
+    return close == std::string_view::npos ? close : close + 1;
+  }
+  while (pos < s.size() && s[pos] != '>' && s[pos] != ',' && s[pos] != ':')
+    ++pos;
+  return pos;
+}
+
+bool is_snum(std::string_view s) noexcept {
+  if (s.empty() || s.size() > 3) return false;
+  unsigned v = 0;
+  for (const char ch : s) {
+    if (!is_digit(static_cast<unsigned char>(ch))) return false;
+    v = v * 10 + static_cast<unsigned>(ch - '0');
+  }
+  return v <= 255;
+}
+
+}  // namespace
+
+bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    if (x != y && !(is_alpha(x) && (x | 0x20) == (y | 0x20))) return false;
+  }
+  return true;
+}
+
+bool is_utf8(std::string_view s) noexcept {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t len;
+    std::uint32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (s.size() - i < len) return false;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto t = static_cast<unsigned char>(s[i + k]);
+      if ((t & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (t & 0x3F);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+bool is_domain(std::string_view s, bool allow_utf8) noexcept {
+  if (s.empty() || s.size() > kMaxDomain) return false;
+  std::size_t label = 0;
+  unsigned char prev = '.';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '.') {
+      if (label == 0 || prev == '-') return false;
+      label = 0;
+    } else if (is_alnum(c) || (c >= 0x80 && allow_utf8)) {
+      ++label;
+    } else if (c == '-') {
+      if (label == 0) return false;  // a label starts with Let-dig
+      ++label;
+    } else {
+      return false;
+    }
+    if (label > 63) return false;
+    prev = c;
+  }
+  if (label == 0 || prev == '-') return false;
+  return !allow_utf8 || is_utf8(s);
+}
+
+bool is_ipv4(std::string_view s) noexcept {
+  for (int part = 0; part < 4; ++part) {
+    const std::size_t dot = part < 3 ? s.find('.') : s.size();
+    if (dot == std::string_view::npos || !is_snum(s.substr(0, dot))) return false;
+    s.remove_prefix(part < 3 ? dot + 1 : dot);
+  }
+  return s.empty();
+}
+
+bool is_ipv6(std::string_view s) noexcept {
+  // RFC 5321 §4.1.3: IPv6-full / IPv6-comp / IPv6v4-full / IPv6v4-comp.
+  int groups = 0;
+  bool compressed = false;
+  std::size_t i = 0;
+  if (s.substr(0, 2) == "::") {
+    compressed = true;
+    i = 2;
+    if (i == s.size()) return true;
+  } else if (!s.empty() && s[0] == ':') {
+    return false;
+  }
+  while (i < s.size()) {
+    std::size_t j = i;
+    while (j < s.size() && is_hex(static_cast<unsigned char>(s[j])) && j - i < 5)
+      ++j;
+    if (j < s.size() && s[j] == '.') {
+      // Trailing IPv4 part: two groups' worth.
+      if (!is_ipv4(s.substr(i))) return false;
+      groups += 2;
+      i = s.size();
+      break;
+    }
+    if (j == i || j - i > 4) return false;
+    ++groups;
+    i = j;
+    if (i == s.size()) break;
+    if (s[i] != ':') return false;
+    ++i;
+    if (i < s.size() && s[i] == ':') {
+      if (compressed) return false;
+      compressed = true;
+      ++i;
+      if (i == s.size()) break;
+    } else if (i == s.size()) {
+      return false;  // trailing single ':'
+    }
+  }
+  return compressed ? groups <= 7 : groups == 8;
+}
+
+bool is_address_literal(std::string_view s) noexcept {
+  if (s.size() < 3 || s.front() != '[' || s.back() != ']') return false;
+  s = s.substr(1, s.size() - 2);
+  if (is_ipv4(s)) return true;
+  const std::size_t colon = s.find(':');
+  if (colon == std::string_view::npos || colon == 0) return false;
+  const std::string_view tag = s.substr(0, colon);
+  const std::string_view rest = s.substr(colon + 1);
+  if (iequals(tag, "IPv6")) return is_ipv6(rest);
+  // General-address-literal: Standardized-tag ":" 1*dcontent.
+  if (!is_domain(tag, false) || tag.find('.') != std::string_view::npos || rest.empty()) return false;
+  for (const char ch : rest) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 33 || c > 126 || c == '[' || c == '\\' || c == ']') return false;
+  }
+  return true;
+}
+
+ParsedPath parse_path(std::string_view s, bool allow_null, bool allow_utf8) noexcept {
+  ParsedPath r;
+  if (s.empty() || s[0] != '<') return r;
+  if (s.size() >= 2 && s[1] == '>') {
+    if (!allow_null) return r;
+    r.error = PathError::kOk;
+    r.null_path = true;
+    r.consumed = 2;
+    return r;
+  }
+  std::size_t pos = 1;
+  // A-d-l = At-domain *("," At-domain) ":" (source route: parsed, then ignored).
+  if (pos < s.size() && s[pos] == '@') {
+    while (true) {
+      ++pos;  // '@'
+      const std::size_t end = domain_end(s, pos);
+      if (end == std::string_view::npos || !is_domain(s.substr(pos, end - pos), allow_utf8)) return r;
+      pos = end;
+      if (pos < s.size() && s[pos] == ',' && pos + 1 < s.size() && s[pos + 1] == '@') {
+        ++pos;
+        continue;
+      }
+      if (pos < s.size() && s[pos] == ':') {
+        ++pos;
+        break;
+      }
+      return r;
+    }
+  }
+  const std::size_t mailbox_start = pos;
+  bool non_ascii = false;
+  const std::size_t at = parse_local_part(s, pos, non_ascii);
+  if (at == std::string_view::npos || at >= s.size() || s[at] != '@') return r;
+  const std::size_t local_len = at - mailbox_start;
+  const std::size_t dstart = at + 1;
+  const std::size_t dend = domain_end(s, dstart);
+  if (dend == std::string_view::npos || dend >= s.size() || s[dend] != '>') return r;
+  const std::string_view domain = s.substr(dstart, dend - dstart);
+  bool domain_ok;
+  if (!domain.empty() && domain[0] == '[') {
+    domain_ok = is_address_literal(domain);
+  } else {
+    for (const char ch : domain) {
+      if (static_cast<unsigned char>(ch) >= 0x80) non_ascii = true;
+    }
+    domain_ok = is_domain(domain, true);
+  }
+  if (!domain_ok) return r;
+  r.mailbox = s.substr(mailbox_start, dend - mailbox_start);
+  r.consumed = dend + 1;
+  r.non_ascii = non_ascii;
+  if (local_len > kMaxLocalPart || domain.size() > kMaxDomain || r.mailbox.size() + 2 > kMaxPath) {
+    r.error = PathError::kTooLong;
+    return r;
+  }
+  if (non_ascii) {
+    if (!allow_utf8) {
+      r.error = PathError::kNonAscii;
+      return r;
+    }
+    if (!is_utf8(r.mailbox)) return r;
+  }
+  r.error = PathError::kOk;
+  return r;
+}
+
+bool next_esmtp_param(std::string_view& rest, EsmtpParam& out, bool& ok) noexcept {
+  ok = true;
+  while (!rest.empty() && rest.front() == ' ')
+    rest.remove_prefix(1);
+  if (rest.empty()) return false;
+  std::size_t end = rest.find(' ');
+  if (end == std::string_view::npos) end = rest.size();
+  const std::string_view token = rest.substr(0, end);
+  rest.remove_prefix(end);
+  const std::size_t eq = token.find('=');
+  out.keyword = token.substr(0, eq);
+  out.has_value = eq != std::string_view::npos;
+  out.value = out.has_value ? token.substr(eq + 1) : std::string_view{};
+  // esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"); esmtp-value = 1*(%d33-60 / %d62-126).
+  if (out.keyword.empty() || !is_alnum(static_cast<unsigned char>(out.keyword[0]))) ok = false;
+  for (const char ch : out.keyword) {
+    if (!is_alnum(static_cast<unsigned char>(ch)) && ch != '-') ok = false;
+  }
+  if (out.has_value) {
+    if (out.value.empty()) ok = false;
+    for (const char ch : out.value) {
+      const auto c = static_cast<unsigned char>(ch);
+      // RFC 6531 §3.3 lets esmtp-value carry UTF-8 as well.
+      if ((c < 33 || c == '=' || c == 127) && c < 0x80) ok = false;
+    }
+  }
+  return true;
+}
+
+}  // namespace mxdp::smtp

@@ -1,0 +1,64 @@
+#include "smtp/line_framer.hpp"
+
+#include <cstring>
+
+namespace mxdp::smtp {
+
+namespace {
+
+bool has_newline(std::string_view s) noexcept {
+  return std::memchr(s.data(), '\r', s.size()) != nullptr || std::memchr(s.data(), '\n', s.size()) != nullptr;
+}
+
+}  // namespace
+
+LineFramer::LineFramer(std::size_t max_line) : buf_(new char[max_line]), max_line_(max_line) {}
+
+void LineFramer::reset() noexcept {
+  held_ = 0;
+  discarding_ = false;
+  last_cr_ = false;
+}
+
+LineFramer::Result LineFramer::next(const char* p, std::size_t n) noexcept {
+  std::size_t from = 0;
+  while (from < n) {
+    const void* hit = std::memchr(p + from, '\n', n - from);
+    if (hit == nullptr) break;
+    const std::size_t lf = static_cast<std::size_t>(static_cast<const char*>(hit) - p);
+    const bool after_cr = lf > 0 ? p[lf - 1] == '\r' : last_cr_;
+    if (!after_cr) {
+      from = lf + 1;  // a bare LF: part of the line, keep looking
+      continue;
+    }
+    const std::size_t consumed = lf + 1;
+    const std::size_t total = held_ + consumed;
+    if (discarding_ || total > max_line_) {
+      reset();
+      return {Status::kTooLong, consumed, {}, false};
+    }
+    std::string_view line;
+    if (held_ == 0) {
+      line = std::string_view(p, lf - 1);
+    } else {
+      std::memcpy(buf_.get() + held_, p, consumed);
+      line = std::string_view(buf_.get(), total - 2);
+    }
+    held_ = 0;
+    last_cr_ = false;
+    return {Status::kLine, consumed, line, has_newline(line)};
+  }
+  // No line end in this span: keep the bytes (or just count them once the line
+  // is already too long).
+  if (!discarding_ && held_ + n <= max_line_) {
+    std::memcpy(buf_.get() + held_, p, n);
+    held_ += n;
+  } else {
+    discarding_ = true;
+    held_ = max_line_;
+  }
+  if (n > 0) last_cr_ = p[n - 1] == '\r';
+  return {Status::kNeedMore, n, {}, false};
+}
+
+}  // namespace mxdp::smtp
