@@ -52,6 +52,7 @@ std::string to_json(const RunReport& r) {
   for (const auto& [code, count] : r.replies_by_code)
     codes[std::to_string(code)] = count;
   j["errors_by_reply_code"] = codes;
+  j["connect_failures"] = r.connect_failures;
   auto opt = [&](const char* name, std::int64_t v) {
     if (v >= 0)
       j[name] = v;
@@ -96,6 +97,7 @@ std::string to_table(const RunReport& r) {
   for (const auto& [code, count] : r.replies_by_code)
     errs += fmt::format("  [{}: {}]", code, count);
   row("errors", errs);
+  if (r.connect_failures) row("connect failures", fmt::format("{}", r.connect_failures));
   if (r.recipients_delivered >= 0) {
     row("rcpts delivered/referred", fmt::format("{} / {}", r.recipients_delivered, r.recipients_referred));
     row("rcpts relayed/bounced", fmt::format("{} / {}", r.recipients_relayed, r.recipients_bounced));

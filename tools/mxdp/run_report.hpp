@@ -29,8 +29,10 @@ struct RunReport {
   std::uint64_t messages_sent = 0;
   std::uint64_t messages_accepted = 0;  // final reply 250
   std::uint64_t bytes_sent = 0;
-  std::map<int, std::uint64_t> replies_by_code;  // final replies other than 250, and connect errors as 0
-  LatencyHistogram latency;                      // end of message sent -> final reply
+  std::map<int, std::uint64_t>
+      replies_by_code;  // final replies other than 2xx; 0: no reply (connection lost)
+  std::uint64_t connect_failures = 0;
+  LatencyHistogram latency;  // end of message sent -> final reply
 
   // What happened (appliance side; bench only, -1 when unknown).
   std::int64_t recipients_delivered = -1;
