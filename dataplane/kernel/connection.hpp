@@ -47,6 +47,10 @@ class ConnectionHandler {
   virtual std::size_t on_input(Connection& c, std::string_view bytes) noexcept = 0;
   // Every byte written so far has been handed to the kernel.
   virtual void on_drained(Connection&) noexcept {}
+  // The deadline set with set_deadline() passed. Return true after handling
+  // it (a goodbye reply and close(), or a new deadline); false lets the loop
+  // abort the connection (RST) with kTimeout.
+  virtual bool on_deadline(Connection&) noexcept { return false; }
   // The connection is gone; the handler is destroyed right after.
   virtual void on_closed(Connection&, CloseReason) noexcept {}
 };

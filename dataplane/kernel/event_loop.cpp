@@ -421,8 +421,19 @@ void EventLoop::close_all() noexcept {
 }
 
 void EventLoop::scan_deadlines(Clock::time_point now) noexcept {
+  constexpr auto kGoodbyeGrace = std::chrono::seconds(5);
   for (auto& [id, c] : connections_) {
-    if (!c->closed_ && c->deadline_ <= now) close_now(*c, CloseReason::kTimeout);
+    if (c->closed_ || c->deadline_ > now) continue;
+    // A closing connection whose deadline passed has had its grace period.
+    if (c->closing_ || !c->handler() || !c->handler()->on_deadline(*c)) {
+      close_now(*c, CloseReason::kTimeout);
+    } else if (c->closing_) {
+      // The handler said goodbye: a peer that never reads it must not hold
+      // the socket forever.
+      c->deadline_ = now + kGoodbyeGrace;
+    } else if (c->deadline_ <= now) {
+      close_now(*c, CloseReason::kTimeout);  // handled, but no new deadline
+    }
   }
 }
 
