@@ -25,7 +25,7 @@ struct BenchOptions {
 Command bench_command() {
   return {
       "bench", "Run generator and appliance in one process and report throughput and latency",
-      [](CLI::App& app) {
+      [](CLI::App& app, const std::vector<std::string>&) {
         auto opts = std::make_shared<BenchOptions>();
         app.add_option("--backend", opts->backend, "Transport: dpdk (in-memory ring ports) or kernel")
             ->check(CLI::IsMember({"dpdk", "kernel"}))

@@ -40,7 +40,8 @@ ControlServer::~ControlServer() {
   stop();
 }
 
-std::string ControlServer::start(const std::string& path, CommandHandler handler) {
+std::string ControlServer::start(const std::string& path, CommandHandler handler,
+                                 std::function<void()> tick) {
   sockaddr_un sa;
   if (!fill_address(path, sa)) return "control socket path too long: " + path;
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -54,6 +55,7 @@ std::string ControlServer::start(const std::string& path, CommandHandler handler
   path_ = path;
   listen_fd_ = fd;
   handler_ = std::move(handler);
+  tick_ = std::move(tick);
   stop_.store(false);
   thread_ = std::thread([this] { serve(); });
   return "";
@@ -71,7 +73,9 @@ void ControlServer::stop() {
 void ControlServer::serve() {
   while (!stop_.load()) {
     pollfd p{listen_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 100) <= 0) continue;
+    int ready = ::poll(&p, 1, 100);
+    if (tick_) tick_();
+    if (ready <= 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (fd < 0) continue;
     serve_client(fd);

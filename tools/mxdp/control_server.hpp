@@ -25,7 +25,9 @@ class ControlServer {
 
   // Binds the socket (replacing a stale one) and starts the thread.
   // Returns an error text, or "" on success.
-  std::string start(const std::string& path, CommandHandler handler);
+  // `tick` (optional) runs on the admin thread about every 100 ms: the place
+  // for admin work off the data path, such as reclaiming retired entries.
+  std::string start(const std::string& path, CommandHandler handler, std::function<void()> tick = {});
   void stop();
 
  private:
@@ -36,6 +38,7 @@ class ControlServer {
   int listen_fd_ = -1;
   std::atomic<bool> stop_{false};
   CommandHandler handler_;
+  std::function<void()> tick_;
   std::thread thread_;
 };
 

@@ -16,7 +16,7 @@ struct CtlOptions {
 
 Command ctl_command() {
   return {"ctl", "Control a running mxdp serve: move recipients, add referrals, show counters",
-          [](CLI::App& app) {
+          [](CLI::App& app, const std::vector<std::string>&) {
             auto opts = std::make_shared<CtlOptions>();
             app.add_option("-S,--socket", opts->socket, "Control socket of the running server")
                 ->capture_default_str();

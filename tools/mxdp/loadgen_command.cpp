@@ -19,7 +19,8 @@ struct LoadgenCliOptions {
 }  // namespace
 
 Command loadgen_command() {
-  return {"loadgen", "Send SMTP load to any server and measure throughput and latency", [](CLI::App& app) {
+  return {"loadgen", "Send SMTP load to any server and measure throughput and latency",
+          [](CLI::App& app, const std::vector<std::string>&) {
             auto o = std::make_shared<LoadgenCliOptions>();
             auto& r = o->run;
             app.add_option("--backend", o->backend, "Transport: kernel (dpdk: not built yet)")

@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     CLI::App app{command.summary, std::string("mxdp ") + command.name};
     app.footer(std::string("DPDK convention: mxdp ") + command.name +
                " [EAL args] -- [OPTIONS]; without `--` every argument is mxdp's.\n");
-    auto run = command.setup(app);
+    auto run = command.setup(app, split.mxdp);
     // CLI11 parses in reverse order of a vector of arguments.
     std::vector<std::string> reversed(split.mxdp.rbegin(), split.mxdp.rend());
     try {
