@@ -10,6 +10,7 @@ Counts are checked end to end through `mxdp ctl counters`.
 import glob
 import json
 import os
+import resource
 import shutil
 import signal
 import smtplib
@@ -43,6 +44,9 @@ def wait_port(port, timeout=20):
 class Serve(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
+        # 5000 idle clients plus the server's side of them, in one process tree.
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 16384), hard))
         cls.tmp = tempfile.mkdtemp(prefix="mxdp-peers-")
         os.chmod(cls.tmp, 0o777)
         cls.dump = os.path.join(cls.tmp, "sink")
@@ -211,14 +215,48 @@ class Serve(unittest.TestCase):
             self.assertIn(b"421", data)
             self.assertLess(time.time() - start, 8)
 
-    def test_10_many_idle_connections_bounded(self):
+    def rss_kib(self):
+        with open(f"/proc/{self.serve.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+        return 0
+
+    def test_10_many_idle_connections_bounded_and_timed_out(self):
+        count = min(5000, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2 - 100)
         socks = []
-        for _ in range(500):
+        for _ in range(count):
             socks.append(socket.create_connection(("127.0.0.1", self.port), timeout=10))
-        time.sleep(0.3)
-        self.assertGreaterEqual(self.counters()["connections_open"], 1)
+        end = time.time() + 10
+        while self.counters()["connections_open"] < count and time.time() < end:
+            time.sleep(0.1)
+        self.assertGreaterEqual(self.counters()["connections_open"], count)
+        # The idle timeout (3 s here) closes every one of them with 421.
+        end = time.time() + 15
+        while self.counters()["connections_open"] > 10 and time.time() < end:
+            time.sleep(0.2)
+        self.assertLessEqual(self.counters()["connections_open"], 10)
         for s in socks:
             s.close()
+
+    def test_12_client_that_never_reads_keeps_memory_bounded(self):
+        rss_before = self.rss_kib()
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setblocking(False)
+        sent = 0
+        chunk = b"NOOP\r\n" * 10000
+        end = time.time() + 5
+        while time.time() < end and sent < 50_000_000:
+            try:
+                sent += s.send(chunk)
+            except BlockingIOError:
+                time.sleep(0.01)
+        # The server stopped reading once its replies piled up: far less than
+        # 50 MB of commands got in, and its memory did not grow with them.
+        self.assertLess(sent, 20_000_000)
+        self.assertLess(self.rss_kib() - rss_before, 64 * 1024)
+        s.close()
 
     def test_11_metrics(self):
         import urllib.request
