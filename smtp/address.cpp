@@ -164,12 +164,14 @@ bool is_domain(std::string_view s, bool allow_utf8) noexcept {
   if (s.empty() || s.size() > kMaxDomain) return false;
   std::size_t label = 0;
   unsigned char prev = '.';
+  bool non_ascii = false;
   for (const char ch : s) {
     const auto c = static_cast<unsigned char>(ch);
     if (c == '.') {
       if (label == 0 || prev == '-') return false;
       label = 0;
     } else if (is_alnum(c) || (c >= 0x80 && allow_utf8)) {
+      if (c >= 0x80) non_ascii = true;
       ++label;
     } else if (c == '-') {
       if (label == 0) return false;  // a label starts with Let-dig
@@ -181,7 +183,7 @@ bool is_domain(std::string_view s, bool allow_utf8) noexcept {
     prev = c;
   }
   if (label == 0 || prev == '-') return false;
-  return !allow_utf8 || is_utf8(s);
+  return !non_ascii || is_utf8(s);
 }
 
 bool is_ipv4(std::string_view s) noexcept {

@@ -76,6 +76,7 @@ void ClientSession::push_expect(Expect kind, std::uint32_t rcpt) noexcept {
 }
 
 void ClientSession::consume_output(std::size_t n) noexcept {
+  if (n > 0) ++progress_;
   out_.consume(n);
   pump();  // a long body continues as room frees up
 }
@@ -117,6 +118,7 @@ std::size_t ClientSession::feed(std::string_view input) noexcept {
       state_ = State::kClosed;
       break;
     }
+    ++progress_;
     on_line(r.line);
   }
   pump();
@@ -161,9 +163,9 @@ void ClientSession::remember(Txn& t, const ReplyLine& line) noexcept {
   if (t.decided_code != 0) return;
   t.decided_code = line.code;
   t.decided_enh_len = static_cast<std::uint8_t>(std::min(line.enhanced.size(), sizeof(t.decided_enh)));
-  std::memcpy(t.decided_enh, line.enhanced.data(), t.decided_enh_len);
+  if (t.decided_enh_len > 0) std::memcpy(t.decided_enh, line.enhanced.data(), t.decided_enh_len);
   t.decided_text_len = static_cast<std::uint8_t>(std::min(line.text.size(), sizeof(t.decided_text)));
-  std::memcpy(t.decided_text, line.text.data(), t.decided_text_len);
+  if (t.decided_text_len > 0) std::memcpy(t.decided_text, line.text.data(), t.decided_text_len);
 }
 
 void ClientSession::on_reply(const ReplyLine& line) noexcept {
@@ -313,6 +315,25 @@ void ClientSession::fail_all(const ReplyLine* line) noexcept {
   }
   send_ = head_;
   expect_head_ = expect_tail_;
+}
+
+std::chrono::nanoseconds ClientSession::deadline() const noexcept {
+  if (expect_head_ == expect_tail_ || state_ == State::kClosed) return std::chrono::nanoseconds::max();
+  const Expect front = expects_[expect_head_ % expects_.size()].kind;
+  const bool after_content = front == Expect::kDataEnd || front == Expect::kBdat;
+  return last_progress_ + (after_content ? config_.data_end_timeout : config_.reply_timeout);
+}
+
+void ClientSession::on_tick(std::chrono::nanoseconds now) noexcept {
+  if (progress_ != progress_at_tick_) {
+    progress_at_tick_ = progress_;
+    last_progress_ = now;
+    return;
+  }
+  if (now >= deadline()) {
+    fail_all(nullptr);
+    state_ = State::kClosed;
+  }
 }
 
 void ClientSession::connection_lost() noexcept {

@@ -15,6 +15,7 @@
 // Each message's outcome is reported once, in submission order, with the
 // server's deciding reply and one reply code per recipient.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -35,6 +36,9 @@ struct ClientConfig {
   std::size_t max_queued = 1024;      // submitted and not yet reported
   std::size_t max_recipients = 1000;  // per message
   bool prefer_chunking = true;        // BDAT when the server offers CHUNKING
+  // RFC 5321 §4.5.3.2: 5 minutes for a reply, 10 for the one after the content.
+  std::chrono::nanoseconds reply_timeout = std::chrono::minutes(5);
+  std::chrono::nanoseconds data_end_timeout = std::chrono::minutes(10);
 
   // Throws std::invalid_argument naming the field and the fix (start-up only).
   void validate() const;
@@ -102,6 +106,13 @@ class ClientSession {
 
   std::string_view output() const noexcept { return out_.view(); }
   void consume_output(std::size_t n) noexcept;
+
+  // Timeouts: the transport calls on_tick() with its monotonic clock (often,
+  // or at deadline()). When the server owes a reply for longer than the
+  // configured timeout, every outstanding message is reported (kNotSent: the
+  // server may or may not have it) and the session closes.
+  void on_tick(std::chrono::nanoseconds now) noexcept;
+  std::chrono::nanoseconds deadline() const noexcept;
 
   bool ready() const noexcept { return state_ == State::kReady; }
   bool wants_close() const noexcept { return state_ == State::kClosed; }
@@ -174,6 +185,11 @@ class ClientSession {
   std::vector<Pending> expects_;           // ring of replies we wait for, in order
   std::uint64_t expect_head_ = 0;
   std::uint64_t expect_tail_ = 0;
+
+  // Progress seen by on_tick(): replies read and output drained.
+  std::uint64_t progress_ = 0;
+  std::uint64_t progress_at_tick_ = ~std::uint64_t{0};
+  std::chrono::nanoseconds last_progress_{0};
 
   // Body being written (DATA: dot-stuffed, RFC 5321 §4.5.2; BDAT: raw).
   bool body_active_ = false;

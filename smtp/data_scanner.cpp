@@ -1,5 +1,7 @@
 #include "smtp/data_scanner.hpp"
 
+#include "smtp/data_scanner_blocks.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -10,14 +12,14 @@ namespace {
 
 constexpr std::size_t kBlock = 64;
 
-struct Masks {
-  std::uint64_t cr;
-  std::uint64_t lf;
-  std::uint64_t dot;
-};
+}  // namespace
+
+namespace detail {
+
+namespace {
 
 // Bit i of each mask is set when p[i] is CR, LF or '.'.
-inline Masks block_masks(const char* p) noexcept {
+Masks masks_sse2(const char* p) noexcept {
 #if defined(__SSE2__)
   const __m128i cr = _mm_set1_epi8('\r');
   const __m128i lf = _mm_set1_epi8('\n');
@@ -36,7 +38,7 @@ inline Masks block_masks(const char* p) noexcept {
   return m;
 #else
   Masks m{0, 0, 0};
-  for (std::size_t i = 0; i < kBlock; ++i) {
+  for (std::size_t i = 0; i < 64; ++i) {
     m.cr |= static_cast<std::uint64_t>(p[i] == '\r') << i;
     m.lf |= static_cast<std::uint64_t>(p[i] == '\n') << i;
     m.dot |= static_cast<std::uint64_t>(p[i] == '.') << i;
@@ -46,6 +48,21 @@ inline Masks block_masks(const char* p) noexcept {
 }
 
 }  // namespace
+
+std::size_t scan_blocks_sse2(const char* p, std::size_t n, BlockCarry& c) noexcept {
+  return scan_blocks<masks_sse2>(p, n, c);
+}
+
+bool cpu_has_avx2() noexcept {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  static const bool has = __builtin_cpu_supports("avx2");
+  return has;
+#else
+  return false;
+#endif
+}
+
+}  // namespace detail
 
 DataScanner::DataScanner(std::size_t max_line) noexcept : max_line_(max_line) {}
 
@@ -61,7 +78,8 @@ DataScanner::Result DataScanner::step_bytes(const char* p, std::size_t begin, st
   const bool data = mode_ == Mode::kData;
   for (std::size_t i = begin; i < end; ++i) {
     const char c = p[i];
-    ++line_len_;
+    // A line is too long once it holds more than max_line octets, CRLF included.
+    if (++line_len_ > max_line_) too_long_ = true;
     switch (state_) {
       case State::kLineStart:
         // RFC 5321 §4.5.2: a leading dot is removed; ".<CR><LF>" is the end mark.
@@ -80,7 +98,6 @@ DataScanner::Result DataScanner::step_bytes(const char* p, std::size_t begin, st
         break;
       case State::kCr:
         if (c == '\n') {
-          if (line_len_ > max_line_) too_long_ = true;
           line_len_ = 0;
           state_ = State::kLineStart;
         } else {
@@ -115,50 +132,38 @@ DataScanner::Result DataScanner::scan_bytewise(const char* p, std::size_t n) noe
 }
 
 DataScanner::Result DataScanner::scan(const char* p, std::size_t n) noexcept {
-  const bool data = mode_ == Mode::kData;
-  // Intermediate lines inside one block are at most 64 octets; the block test
-  // below only checks the line that crosses into the block, so it needs a
-  // limit of at least one block.
+  // Lines inside one block are at most 64 octets; the block loop checks only
+  // the line that crosses into a block, so it needs a limit of a block or more.
   const bool blocks_ok = max_line_ >= kBlock;
+  static const auto blocks = detail::cpu_has_avx2() ? detail::scan_blocks_avx2 : detail::scan_blocks_sse2;
   std::size_t i = 0;
   while (i < n) {
     const bool plain = state_ == State::kLineStart || state_ == State::kMid || state_ == State::kCr;
-    if (blocks_ok && plain && n - i >= kBlock) {
-      const Masks m = block_masks(p + i);
-      const std::uint64_t cr_in = state_ == State::kCr ? 1 : 0;
-      const std::uint64_t start_in = state_ == State::kLineStart ? 1 : 0;
-      // Every LF must follow a CR and every CR must precede an LF: the LF mask
-      // equals the CR mask moved one byte on (plus a CR carried in from the
-      // previous block). Any difference is a bare CR or bare LF.
-      const std::uint64_t want_lf = (m.cr << 1) | cr_in;
-      const std::uint64_t crlf = m.lf & want_lf;
-      const std::uint64_t starts = (crlf << 1) | start_in;
-      if (data && (m.dot & starts) != 0) {
-        // A dot at a line start: stuffing or the end mark. Rare; go byte by byte.
-        const Result r = step_bytes(p, i, i + kBlock);
-        if (r.event != Event::kNeedMore) return r;
-        i += kBlock;
-        continue;
-      }
-      if (want_lf != m.lf) bare_ = true;
-      if (crlf == 0) {
-        line_len_ += kBlock;
-      } else {
-        const auto first = static_cast<std::size_t>(__builtin_ctzll(crlf));
-        if (line_len_ + first + 1 > max_line_) too_long_ = true;
-        line_len_ = static_cast<std::size_t>(__builtin_clzll(crlf));
-      }
-      if ((m.cr >> 63) != 0) {
-        state_ = State::kCr;
-      } else if ((crlf >> 63) != 0) {
-        state_ = State::kLineStart;
-      } else {
-        state_ = State::kMid;
-      }
-      i += kBlock;
+    if (blocks_ok && plain) {
+      detail::BlockCarry c{state_ == State::kCr ? 1u : 0u,
+                           state_ == State::kLineStart ? 1u : 0u,
+                           line_len_,
+                           max_line_,
+                           mode_ == Mode::kData,
+                           bare_,
+                           too_long_};
+      const std::size_t done = blocks(p + i, n - i, c);
+      i += done;
+      line_len_ = c.line_len;
+      bare_ = c.bare;
+      too_long_ = c.too_long;
+      state_ = c.cr_in != 0 ? State::kCr : c.start_in != 0 ? State::kLineStart : State::kMid;
+      if (i == n) break;
+      // Stopped at a dot that starts a line: it is the next byte, and the
+      // bytewise step reports it at once.
+      const Result r = step_bytes(p, i, i + 1);
+      if (r.event != Event::kNeedMore) return r;
+      ++i;
       continue;
     }
-    const std::size_t stop = n - i >= kBlock ? i + kBlock : n;
+    // Not in a plain state (just after a line-start dot): one or two bytes
+    // bring it back.
+    const std::size_t stop = plain ? n : (n - i >= 2 ? i + 2 : n);
     const Result r = step_bytes(p, i, stop);
     if (r.event != Event::kNeedMore) return r;
     i = stop;

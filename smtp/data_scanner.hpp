@@ -13,9 +13,11 @@
 // the session rejects it. <LF>.<LF>, <CR>.<CR>, <LF>.<CR><LF>, <CR><LF>.<LF>
 // and friends are therefore ordinary (poisoned) content.
 //
-// Hot loop: 64 bytes at a time, compared against CR, LF and '.' with SSE2 into
-// three bit masks; a block is accepted with a handful of bit operations unless
-// it holds a dot at the start of a line (then the block goes byte by byte).
+// Hot loop: 64 bytes at a time, compared against CR, LF and '.' (AVX2 where the
+// CPU has it, chosen once at run time; SSE2 otherwise) into three bit masks; a
+// block is accepted with a handful of bit operations, up to a dot at the start
+// of a line, which goes byte by byte. 5.5 GB/s on the 16 MiB benchmark body
+// against 0.46 GB/s bytewise (bench/smtp/data_scanner_bench.cpp).
 
 #include <cstddef>
 #include <cstdint>

@@ -63,6 +63,7 @@ constexpr std::array<ReplyText, static_cast<std::size_t>(Reply::kCount)> kReplie
     {550, "5.7.1", "Error: message rejected"},
     {421, "4.7.0", "Error: too many errors"},
     {421, "4.4.2", "Error: timeout exceeded"},
+    {421, "4.3.2", "Service shutting down, closing connection"},
 }};
 
 }  // namespace

@@ -58,6 +58,7 @@ enum class Reply : std::uint8_t {
   kPermFailed,          // 550 5.7.1 sink refused the message
   kTooManyErrors,       // 421 4.7.0 error limit reached; closing (Postfix smtpd_hard_error_limit)
   kTimeout,             // 421 4.4.2 idle or total timeout; closing
+  kShuttingDown,        // 421 4.3.2 the application stops the service (RFC 5321 §3.8)
   kCount
 };
 

@@ -130,6 +130,16 @@ void ServerSession::on_tick(Time now) noexcept {
   }
 }
 
+void ServerSession::shutdown() noexcept {
+  if (closing_ || phase_ == Phase::kClosed) return;
+  if (phase_ == Phase::kAwaitingSink) {
+    shutdown_requested_ = true;
+    return;
+  }
+  reply(Reply::kShuttingDown);
+  close();
+}
+
 std::size_t ServerSession::feed(std::string_view input, Time now) noexcept {
   ++feed_seq_;
   if (closing_ || phase_ == Phase::kClosed) return input.size();  // discarded: we are closing
@@ -186,21 +196,30 @@ void ServerSession::dispatch(std::string_view line) noexcept {
 
 void ServerSession::reply_line(std::uint16_t code, bool more, std::string_view enhanced,
                                std::string_view text) noexcept {
-  char head[4] = {static_cast<char>('0' + code / 100), static_cast<char>('0' + code / 10 % 10),
-                  static_cast<char>('0' + code % 10), more ? '-' : ' '};
-  out_.append(std::string_view(head, 4));
-  if (!enhanced.empty()) {
-    out_.append(enhanced);
-    out_.append(' ');
+  // One append per line: "ddd" SP/"-" [enhanced SP] text CRLF (RFC 5321 §4.2).
+  char line[600];
+  std::size_t n = 0;
+  line[n++] = static_cast<char>('0' + code / 100);
+  line[n++] = static_cast<char>('0' + code / 10 % 10);
+  line[n++] = static_cast<char>('0' + code % 10);
+  line[n++] = more ? '-' : ' ';
+  if (!enhanced.empty() && enhanced.size() <= 16) {
+    std::memcpy(line + n, enhanced.data(), enhanced.size());
+    n += enhanced.size();
+    line[n++] = ' ';
   }
-  out_.append(text);
-  out_.append(kCrlf);
+  const std::size_t t = std::min(text.size(), sizeof(line) - n - 2);
+  if (t > 0) std::memcpy(line + n, text.data(), t);
+  n += t;
+  line[n++] = '\r';
+  line[n++] = '\n';
+  out_.append(std::string_view(line, n));
 }
 
 void ServerSession::reply(Reply r) noexcept {
   const ReplyText& t = reply_text(r);
   reply_line(t.code, false, t.enhanced, t.text);
-  if (t.code >= 400 && r != Reply::kTooManyErrors && r != Reply::kTimeout) count_error();
+  if (t.code >= 400 && t.code != 421) count_error();
 }
 
 void ServerSession::count_error() noexcept {
@@ -612,6 +631,7 @@ bool ServerSession::complete(std::uint64_t txn, const SinkAnswer& answer) noexce
   if (phase_ != Phase::kAwaitingSink || txn != txn_ || answer.verdict == Verdict::kPending) return false;
   phase_ = Phase::kCommand;
   apply_answer(answer);
+  if (shutdown_requested_) shutdown();
   return true;
 }
 

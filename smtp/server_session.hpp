@@ -84,6 +84,10 @@ class ServerSession {
   // Enforces the idle and total timeouts (421 4.4.2 and close).
   void on_tick(Time now) noexcept;
 
+  // The service is stopping: 421 4.3.2 and close (RFC 5321 §3.8). A message
+  // waiting for its sink answer gets that answer first.
+  void shutdown() noexcept;
+
   std::string_view output() const noexcept { return out_.view(); }
   void consume_output(std::size_t n) noexcept { out_.consume(n); }
 
@@ -163,6 +167,7 @@ class ServerSession {
   Phase phase_ = Phase::kClosed;
   Greeted greeted_ = Greeted::kNo;
   bool closing_ = false;
+  bool shutdown_requested_ = false;
   bool in_transaction_ = false;  // MAIL accepted
   bool rcpt_attempted_ = false;
   bool smtputf8_ = false;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <deque>
 #include <memory>
 #include <random>
@@ -69,6 +70,7 @@ struct Message {
   std::size_t expect_accepted = 0;
   std::string expect_body;       // as the server must deliver it
   std::string expect_bdat_body;  // when it differs over BDAT
+  bool mail_fails = false;       // the server refuses MAIL (SIZE)
 };
 
 // Builds message i of a mixed workload.
@@ -109,8 +111,18 @@ Message make_message(std::size_t i, std::mt19937& rng) {
     m.body += "PERMFAIL\r\n";
     m.expect = Outcome::kPermFailed;
   }
+  const bool too_big = i % 37 == 9 && m.expect == Outcome::kAccepted;
+  if (too_big) {
+    // Over the server's SIZE: MAIL fails with 552, the pipelined RCPTs and
+    // DATA/BDAT get 503, and the report carries the 552.
+    m.body += std::string(10000, 'z') + "\r\n";
+    m.expect = Outcome::kPermFailed;
+    m.expect_accepted = 0;
+    m.mail_fails = true;
+  }
   // With no recipient taken, the first refusal decides (busy is always the first).
-  if (m.expect_accepted == 0) m.expect = i % 29 == 3 ? Outcome::kTempFailed : Outcome::kPermFailed;
+  if (m.expect_accepted == 0 && !too_big)
+    m.expect = i % 29 == 3 ? Outcome::kTempFailed : Outcome::kPermFailed;
   // Split the body at a random point so it arrives as two segments.
   const std::size_t cut = m.body.empty() ? 0 : rng() % m.body.size();
   m.body_parts = {std::string_view(m.body).substr(0, cut), std::string_view(m.body).substr(cut)};
@@ -134,6 +146,7 @@ void run_workload(const Params& p) {
   ServerConfig sc;
   sc.offer_chunking = p.chunking;
   sc.offer_pipelining = p.pipelining;
+  sc.max_message_size = 8192;
   sc.max_errors = 1000000;  // refused recipients count as errors; this client is legitimate
   ServerSession server(sc, sink);
   Observer obs;
@@ -192,12 +205,16 @@ void run_workload(const Params& p) {
     EXPECT_EQ(r.accepted_recipients, msgs[i].expect_accepted);
     ASSERT_EQ(obs.codes[i].size(), msgs[i].to.size());
     for (std::size_t k = 0; k < msgs[i].to.size(); ++k) {
-      const std::uint16_t want = msgs[i].to[k].rfind("reject", 0) == 0 ? 550
-                                 : msgs[i].to[k].rfind("busy", 0) == 0 ? 450
-                                                                       : 250;
+      const std::uint16_t want = msgs[i].mail_fails                      ? 503
+                                 : msgs[i].to[k].rfind("reject", 0) == 0 ? 550
+                                 : msgs[i].to[k].rfind("busy", 0) == 0   ? 450
+                                                                         : 250;
       EXPECT_EQ(obs.codes[i][k], want);
     }
-    if (msgs[i].expect == Outcome::kPermFailed && msgs[i].expect_accepted > 0) {
+    if (msgs[i].mail_fails) {
+      EXPECT_EQ(r.code, 552);
+      EXPECT_EQ(std::string(obs.texts[i]), "Message size exceeds fixed limit");
+    } else if (msgs[i].expect == Outcome::kPermFailed && msgs[i].expect_accepted > 0) {
       EXPECT_EQ(r.code, 554);
       EXPECT_EQ(obs.texts[i], "no thanks");
     }
@@ -217,11 +234,17 @@ void run_workload(const Params& p) {
   EXPECT_TRUE(server.wants_close());
 }
 
+// MXDP_SMTP_STRESS_MESSAGES scales the pipelined runs (the "long" ctest entry).
+std::size_t stress_messages() {
+  const char* env = std::getenv("MXDP_SMTP_STRESS_MESSAGES");
+  return env != nullptr ? std::strtoul(env, nullptr, 10) : 3000;
+}
+
 TEST(ClientServerTest, PipelinedData) {
-  run_workload({false, true, 3000});
+  run_workload({false, true, stress_messages()});
 }
 TEST(ClientServerTest, PipelinedBdat) {
-  run_workload({true, true, 3000});
+  run_workload({true, true, stress_messages()});
 }
 TEST(ClientServerTest, LockstepData) {
   run_workload({false, false, 500});
@@ -311,6 +334,44 @@ TEST(ReplyParserTest, LinesAndErrors) {
     }
     EXPECT_TRUE(error) << bad;
   }
+}
+
+}  // namespace
+}  // namespace mxdp::smtp
+
+namespace mxdp::smtp {
+namespace {
+
+TEST(ClientSessionTest, ReplyTimeoutReportsEveryMessage) {
+  Observer obs;
+  ClientConfig cc;
+  cc.reply_timeout = std::chrono::seconds(5);
+  ClientSession c(cc, obs);
+  const std::string_view rcpt[] = {"a@b.c"};
+  const std::string_view body[] = {"x\r\n"};
+  OutgoingMessage m;
+  m.recipients = rcpt;
+  m.body = body;
+  ASSERT_TRUE(c.submit(m));
+  ASSERT_TRUE(c.submit(m));
+  c.on_tick(std::chrono::seconds(1));
+  EXPECT_EQ(c.deadline(), std::chrono::seconds(6));  // waiting for the greeting
+  c.on_tick(std::chrono::seconds(5));
+  EXPECT_FALSE(c.wants_close());
+  c.on_tick(std::chrono::seconds(6));
+  EXPECT_TRUE(c.wants_close());
+  ASSERT_EQ(obs.results.size(), 2u);
+  EXPECT_EQ(obs.results[0].outcome, Outcome::kNotSent);
+}
+
+TEST(ServerSessionShutdownTest, ShutdownAfterPendingAnswer) {
+  Sink sink;
+  ServerSession s(ServerConfig{}, sink);
+  s.start(Time{0});
+  s.consume_output(s.output().size());
+  s.shutdown();
+  EXPECT_TRUE(s.wants_close());
+  EXPECT_EQ(s.output(), "421 4.3.2 Service shutting down, closing connection\r\n");
 }
 
 }  // namespace
