@@ -49,9 +49,8 @@ void SmtpServerConnection::on_drained(Connection& c) noexcept {
 }
 
 bool SmtpServerConnection::shut_down(Connection& c) noexcept {
-  if (session_.awaiting_sink()) return false;
-  c.write("421 4.3.2 mxdp shutting down, try again later\r\n");
-  c.close();
+  session_.shutdown();  // 421 4.3.2 (after a pending sink answer), then close
+  pump(c);
   return true;
 }
 

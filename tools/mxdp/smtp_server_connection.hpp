@@ -24,9 +24,8 @@ class SmtpServerConnection : public dataplane::kernel::ConnectionHandler {
 
   // Queues the greeting; call once the connection is accepted.
   void start(dataplane::kernel::Connection& c) noexcept;
-  // Clean shutdown: a session between transactions gets 421 4.3.2 and is
-  // closed; one inside a transaction is left to finish (the caller closes it
-  // after a grace period).
+  // Clean shutdown (RFC 5321 §3.8): 421 4.3.2 and close; a message waiting
+  // for its sink answer gets that answer first.
   bool shut_down(dataplane::kernel::Connection& c) noexcept;
 
   std::size_t on_input(dataplane::kernel::Connection& c, std::string_view bytes) noexcept override;
