@@ -15,13 +15,18 @@ struct Command {
   const char* name;
   const char* summary;
   // Builds the command's parser; the returned run function sees the parsed
-  // options (captured by the closure) and the EAL arguments.
-  std::function<std::function<int(const std::vector<std::string>& eal)>(CLI::App&)> setup;
+  // options (captured by the closure) and the EAL arguments. `args` are the
+  // mxdp arguments about to be parsed (a command reads its --config file from
+  // them first, so that flags override the file).
+  std::function<std::function<int(const std::vector<std::string>& eal)>(CLI::App&,
+                                                                        const std::vector<std::string>& args)>
+      setup;
 };
 
 Command bench_command();
 Command serve_command();
 Command loadgen_command();
+Command ctl_command();
 
 // Prints "mxdp CMD: not built yet (...)" and returns kExitUsage.
 int not_built_yet(const char* command, const char* what_builds_it);

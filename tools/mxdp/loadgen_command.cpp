@@ -1,33 +1,85 @@
 // mxdp loadgen: the load generator alone, aimed at any SMTP server.
+#include <cstdio>
+#include <fstream>
+
 #include "tools/mxdp/command_line.hpp"
 #include "tools/mxdp/commands.hpp"
+#include "tools/mxdp/loadgen.hpp"
+#include "tools/mxdp/report_output.hpp"
 
 namespace mxdp::cli {
 
 namespace {
-struct LoadgenOptions {
+struct LoadgenCliOptions {
+  LoadgenOptions run;
   std::string backend = "kernel";
-  std::string target = "127.0.0.1:2525";
-  unsigned connections = 64;
-  unsigned message_size = 1024;
+  std::string recipients_file;
+  std::string json_path;
 };
 }  // namespace
 
 Command loadgen_command() {
-  return {
-      "loadgen", "Send SMTP load to any server and measure throughput and latency", [](CLI::App& app) {
-        auto opts = std::make_shared<LoadgenOptions>();
-        app.add_option("--backend", opts->backend, "Transport: kernel or dpdk")
-            ->check(CLI::IsMember({"dpdk", "kernel"}))
-            ->capture_default_str();
-        app.add_option("-t,--target", opts->target, "SMTP server host:port")->capture_default_str();
-        app.add_option("-c,--connections", opts->connections, "Concurrent SMTP connections")
-            ->capture_default_str();
-        app.add_option("-s,--size", opts->message_size, "Message body size in bytes")->capture_default_str();
-        return [opts](const std::vector<std::string>&) {
-          return not_built_yet("loadgen", "the kernel backend issue builds it");
-        };
-      }};
+  return {"loadgen", "Send SMTP load to any server and measure throughput and latency",
+          [](CLI::App& app, const std::vector<std::string>&) {
+            auto o = std::make_shared<LoadgenCliOptions>();
+            auto& r = o->run;
+            app.add_option("--backend", o->backend, "Transport: kernel (dpdk: not built yet)")
+                ->check(CLI::IsMember({"kernel", "dpdk"}))
+                ->capture_default_str();
+            app.add_option("-t,--target", r.target, "SMTP server IPv4:port")->capture_default_str();
+            app.add_option("-c,--connections", r.connections, "Concurrent SMTP connections")
+                ->capture_default_str();
+            app.add_option("-n,--messages", r.messages, "Messages to send (0: run for --duration)")
+                ->capture_default_str();
+            app.add_option("-d,--duration", r.duration_s, "Seconds to run when --messages is 0")
+                ->capture_default_str();
+            app.add_option("-s,--size", r.message_size, "Message size in bytes (headers included)")
+                ->check(CLI::Range(64u, 64u << 20))
+                ->capture_default_str();
+            app.add_option("-r,--recipients", r.recipients, "Recipients per message")
+                ->check(CLI::Range(1u, 1000u))
+                ->capture_default_str();
+            app.add_option(
+                "--recipient-file", o->recipients_file,
+                "Recipients to choose from, one address per line (default: user0..99999@example.test)");
+            app.add_option("-p,--pipeline", r.in_flight, "Messages in flight per connection (PIPELINING)")
+                ->check(CLI::Range(1u, 1024u))
+                ->capture_default_str();
+            app.add_option("--rate", r.rate, "Messages per second over all connections (0: unlimited)")
+                ->capture_default_str();
+            app.add_option("--threads", r.threads, "Generator threads (event loops)")->capture_default_str();
+            app.add_option("--from", r.sender, "Reverse path")->capture_default_str();
+            app.add_flag("!--no-chunking", r.chunking, "Send DATA even when the server offers CHUNKING");
+            app.add_flag("!--quiet", r.progress, "No live line per second");
+            app.add_option("--json", o->json_path, "Write the report as JSON to this file");
+            return [o](const std::vector<std::string>&) {
+              if (o->backend == "dpdk")
+                return not_built_yet("loadgen --backend dpdk", "the DPDK issue builds it");
+              if (!o->recipients_file.empty()) {
+                std::ifstream in(o->recipients_file);
+                if (!in) {
+                  std::fprintf(stderr, "mxdp loadgen: cannot read %s\n", o->recipients_file.c_str());
+                  return kExitUsage;
+                }
+                for (std::string line; std::getline(in, line);)
+                  if (!line.empty() && line[0] != '#') o->run.recipient_list.push_back(line);
+              }
+              RunReport report;
+              report.command = "loadgen";
+              report.cores = o->run.threads;
+              std::string err = run_loadgen(o->run, report);
+              if (!err.empty()) {
+                std::fprintf(stderr, "mxdp loadgen: %s\n", err.c_str());
+                return kExitUsage;
+              }
+              if (!emit_report(report, o->json_path)) return kExitFailure;
+              if (report.messages_accepted == 0) {
+                std::fprintf(stderr, "mxdp loadgen: no message was accepted by %s\n", o->run.target.c_str());
+                return kExitFailure;
+              }
+              return kExitOk;
+            };
+          }};
 }
 
 }  // namespace mxdp::cli

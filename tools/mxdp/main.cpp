@@ -17,7 +17,8 @@ namespace {
 using mxdp::cli::Command;
 
 std::vector<Command> command_table() {
-  return {mxdp::cli::bench_command(), mxdp::cli::serve_command(), mxdp::cli::loadgen_command()};
+  return {mxdp::cli::bench_command(), mxdp::cli::serve_command(), mxdp::cli::loadgen_command(),
+          mxdp::cli::ctl_command()};
 }
 
 void print_usage(std::FILE* out) {
@@ -59,8 +60,8 @@ int main(int argc, char** argv) {
     auto split = mxdp::cli::split_eal_args({args.begin() + 1, args.end()});
     CLI::App app{command.summary, std::string("mxdp ") + command.name};
     app.footer(std::string("DPDK convention: mxdp ") + command.name +
-               " [EAL args] -- [OPTIONS]; without `--` every argument is mxdp's.");
-    auto run = command.setup(app);
+               " [EAL args] -- [OPTIONS]; without `--` every argument is mxdp's.\n");
+    auto run = command.setup(app, split.mxdp);
     // CLI11 parses in reverse order of a vector of arguments.
     std::vector<std::string> reversed(split.mxdp.rbegin(), split.mxdp.rend());
     try {

@@ -1,29 +1,117 @@
-// mxdp serve: the appliance on a NIC, a virtual port or kernel sockets.
+// mxdp serve: the appliance on kernel sockets (the DPDK transport: later).
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "tools/mxdp/appliance.hpp"
 #include "tools/mxdp/command_line.hpp"
 #include "tools/mxdp/commands.hpp"
+#include "tools/mxdp/control_server.hpp"
+#include "tools/mxdp/serve_config.hpp"
 
 namespace mxdp::cli {
 
 namespace {
-struct ServeOptions {
-  std::string backend = "dpdk";
-  std::string listen = "127.0.0.1:2525";
-  std::string config_path;
-  std::string directory_path;
-};
+
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) {
+  g_signal.store(sig);
+}
+
+// Flags override the config file, so the file is read before the flags are
+// parsed: find `--config FILE` (or `--config=FILE`) first.
+std::string find_config(const std::vector<std::string>& args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--config" && i + 1 < args.size()) return args[i + 1];
+    if (args[i].starts_with("--config=")) return args[i].substr(9);
+  }
+  return "";
+}
+
 }  // namespace
 
+void add_serve_options(CLI::App& app, ServeConfig& c) {
+  app.add_option("-l,--listen", c.listen, "SMTP listen address IPv4:port")->capture_default_str();
+  app.add_option("--cores", c.cores, "Worker threads (0: one per core)")->capture_default_str();
+  app.add_option("--shards", c.shards, "Routing shards (0: two per core)")->capture_default_str();
+  app.add_option("--hostname", c.hostname, "Name in the greeting and EHLO reply")->capture_default_str();
+  app.add_option("--directory", c.directory, "Recipient directory CSV (default: the demo directory)");
+  app.add_option("--referral-target", c.referral_target, "Where the demo directory's referrals relay to")
+      ->capture_default_str();
+  app.add_option("--metrics", c.metrics, "Prometheus /metrics address ('' disables)")->capture_default_str();
+  app.add_option("--control-socket", c.control_socket, "Unix socket for mxdp ctl")->capture_default_str();
+  app.add_option("--max-message-size", c.smtp.max_message_size, "Bytes (SIZE, RFC 1870)")
+      ->capture_default_str();
+  app.add_option("--max-recipients", c.smtp.max_recipients, "Recipients per message")->capture_default_str();
+  app.add_option("--idle-timeout", c.smtp.idle_timeout_s, "Seconds a session may stay silent")
+      ->capture_default_str();
+}
+
 Command serve_command() {
-  return {"serve", "Run the SMTP appliance: accept, route and deliver mail", [](CLI::App& app) {
-            auto opts = std::make_shared<ServeOptions>();
-            app.add_option("--backend", opts->backend, "Transport: dpdk or kernel")
-                ->check(CLI::IsMember({"dpdk", "kernel"}))
+  return {"serve", "Run the SMTP appliance: accept, route, deliver and relay mail",
+          [](CLI::App& app, const std::vector<std::string>& args) {
+            auto c = std::make_shared<ServeConfig>();
+            auto config_error = std::make_shared<std::string>();
+            if (std::string path = find_config(args); !path.empty())
+              *config_error = load_serve_config(path, *c);
+            auto backend = std::make_shared<std::string>("kernel");
+            auto config_path = std::make_shared<std::string>();
+            app.add_option("--config", *config_path,
+                           "TOML config file (docs/mxdp.example.toml); flags override it");
+            app.add_option("--backend", *backend, "Transport: kernel (Linux sockets) or dpdk (not built yet)")
+                ->check(CLI::IsMember({"kernel", "dpdk"}))
                 ->capture_default_str();
-            app.add_option("-l,--listen", opts->listen, "Address to listen on")->capture_default_str();
-            app.add_option("--config", opts->config_path, "TOML config file");
-            app.add_option("--directory", opts->directory_path, "Recipient directory file");
-            return [opts](const std::vector<std::string>&) {
-              return not_built_yet("serve", "the kernel backend and DPDK issues build it");
+            add_serve_options(app, *c);
+            return [c, backend, config_error](const std::vector<std::string>&) {
+              if (!config_error->empty()) {
+                std::fprintf(stderr, "mxdp serve: %s\n", config_error->c_str());
+                return kExitUsage;
+              }
+              if (*backend == "dpdk")
+                return not_built_yet("serve --backend dpdk", "the DPDK issue builds it");
+              Appliance appliance(*c);
+              std::string err = appliance.start();
+              if (!err.empty()) {
+                std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
+                return kExitFailure;
+              }
+              ControlServer control;
+              if (!c->control_socket.empty()) {
+                err = control.start(
+                    c->control_socket, [&](std::string_view line) { return appliance.control(line); },
+                    [&] { appliance.admin_tick(); });
+                if (!err.empty()) {
+                  std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
+                  appliance.request_stop();
+                  return kExitFailure;
+                }
+              }
+              std::signal(SIGINT, on_signal);
+              std::signal(SIGTERM, on_signal);
+              std::signal(SIGPIPE, SIG_IGN);
+              std::fprintf(stderr, "mxdp serve: listening on %s (SMTP)%s%s, control %s\n", c->listen.c_str(),
+                           c->metrics.empty() ? "" : ", metrics http://",
+                           c->metrics.empty() ? "" : (c->metrics + "/metrics").c_str(),
+                           c->control_socket.c_str());
+              while (g_signal.load() == 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+              std::fprintf(stderr, "mxdp serve: signal %d, shutting down\n", g_signal.load());
+              appliance.request_stop();
+              appliance.wait();
+              control.stop();
+              auto t = appliance.totals();
+              std::fprintf(
+                  stderr,
+                  "mxdp serve: final counters: accepted %llu, delivered %llu, referred %llu, relayed %llu, "
+                  "bounced %llu, live %lld\n",
+                  static_cast<unsigned long long>(t.shards.accepted),
+                  static_cast<unsigned long long>(t.shards.delivered),
+                  static_cast<unsigned long long>(t.shards.referred),
+                  static_cast<unsigned long long>(t.shards.relayed),
+                  static_cast<unsigned long long>(t.shards.bounced), static_cast<long long>(t.shards.live));
+              return t.shards.live == 0 ? kExitOk : kExitFailure;
             };
           }};
 }

@@ -1,0 +1,82 @@
+#pragma once
+// The SMTP appliance on the kernel transport: `mxdp serve --backend kernel`
+// and the server half of `mxdp bench --backend kernel`.
+//
+//   workers   one event-loop thread per core, each with its own SO_REUSEPORT
+//             listener, SMTP sessions, routing shards (shard s runs on worker
+//             s % cores), SMTP relay pools and Owner (routing/owner.hpp).
+//   admin     the control-socket thread (`mxdp ctl`): moves recipients while
+//             traffic flows and reclaims retired directory entries.
+//   metrics   Prometheus text on its own address, served by worker 0.
+//
+// The 250 reply to end-of-data goes out once the router has accepted the
+// message in memory (durability mode "memory": no spool).
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "routing/counters.hpp"
+#include "tools/mxdp/serve_config.hpp"
+
+namespace mxdp::routing {
+class Directory;
+}
+
+namespace mxdp::cli {
+
+struct ApplianceTotals {
+  routing::ShardStats shards{};
+  std::uint64_t connections_accepted = 0;
+  std::uint64_t connections_open = 0;
+  std::uint64_t smtp_commands = 0;
+  std::uint64_t smtp_messages_accepted = 0;
+  std::uint64_t smtp_messages_rejected = 0;
+  std::uint64_t smtp_errors = 0;
+  std::uint64_t relay_jobs = 0;
+  std::uint64_t relay_connects = 0;
+  std::uint64_t bounces = 0;
+};
+
+class Appliance {
+ public:
+  explicit Appliance(ServeConfig config);
+  ~Appliance();
+  Appliance(const Appliance&) = delete;
+  Appliance& operator=(const Appliance&) = delete;
+
+  // Builds the directory, router and workers and starts listening. Returns ""
+  // or a start-up error that names the fix.
+  std::string start();
+  // Thread-safe: begins the clean shutdown (stop accepting, 421 to sessions,
+  // let relays finish for a grace period).
+  void request_stop() noexcept;
+  // Joins every thread and releases every message reference. After it,
+  // totals().shards.live is 0 unless something leaked.
+  void wait();
+
+  std::uint16_t port() const noexcept;
+  routing::Directory& directory() noexcept;
+  ApplianceTotals totals() const;
+  std::string metrics_text() const;
+  // Answers one control command (the `mxdp ctl` protocol; see ctl_command.cpp).
+  std::string control(std::string_view line);
+  // Admin thread, periodically: frees retired directory entries no reader
+  // protects any more (hazard pointers), off the lcores.
+  void admin_tick();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The demo directory of the README: user<N>@example.test (N < users) spread
+// over the shards, pf<N>@public.example.test (N < referrals) as referrals to
+// referral_target.
+void add_demo_directory(routing::Directory& dir, unsigned shards, const std::string& referral_target,
+                        unsigned users = 100000, unsigned referrals = 1000);
+
+}  // namespace mxdp::cli

@@ -1,0 +1,55 @@
+#pragma once
+// The result of a loadgen or bench run: what `--json FILE` writes for machines
+// and the table printed for people. Every report names what produced it
+// (version, backend, cores, durability) so two reports can be compared.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "tools/mxdp/latency_histogram.hpp"
+
+namespace mxdp::cli {
+
+struct RunReport {
+  // What ran.
+  std::string command;  // "bench" or "loadgen"
+  std::string backend;  // "kernel" or "dpdk"
+  std::string target;   // server address (loadgen), "embedded" (bench)
+  unsigned cores = 1;
+  unsigned connections = 0;
+  unsigned message_size = 0;
+  unsigned recipients_per_message = 0;
+  std::string durability = "memory";  // accepted = routed in memory; no spool
+  double referral_share = 0;
+  double move_rate_per_s = 0;
+  double duration_s = 0;
+
+  // What happened (generator side).
+  std::uint64_t messages_sent = 0;
+  std::uint64_t messages_accepted = 0;  // final reply 250
+  std::uint64_t bytes_sent = 0;
+  std::map<int, std::uint64_t>
+      replies_by_code;  // final replies other than 2xx; 0: no reply (connection lost)
+  std::uint64_t connect_failures = 0;
+  LatencyHistogram latency;  // end of message sent -> final reply
+
+  // What happened (appliance side; bench only, -1 when unknown).
+  std::int64_t recipients_delivered = -1;
+  std::int64_t recipients_referred = -1;
+  std::int64_t recipients_relayed = -1;
+  std::int64_t recipients_bounced = -1;
+  std::int64_t recipients_moved = -1;
+  std::int64_t messages_live_at_end = -1;
+
+  double messages_per_second() const noexcept;
+  double gbit_per_second() const noexcept;
+  std::uint64_t errors() const noexcept;
+};
+
+// JSON with stable field names (documented in README, "Reports").
+std::string to_json(const RunReport& r);
+// A human table, for stdout.
+std::string to_table(const RunReport& r);
+
+}  // namespace mxdp::cli

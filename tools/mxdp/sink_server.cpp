@@ -1,0 +1,70 @@
+#include "tools/mxdp/sink_server.hpp"
+
+#include "dataplane/kernel/event_loop.hpp"
+#include "smtp/server_session.hpp"
+#include "tools/mxdp/smtp_server_connection.hpp"
+
+namespace mxdp::cli {
+
+using dataplane::kernel::Connection;
+using dataplane::kernel::Endpoint;
+using dataplane::kernel::EventLoop;
+
+class CountingSink : public smtp::MessageSink {
+ public:
+  CountingSink(std::atomic<std::uint64_t>& m, std::atomic<std::uint64_t>& r, std::atomic<std::uint64_t>& b)
+      : messages_(m), recipients_(r), bytes_(b) {}
+  smtp::RecipientVerdict check_recipient(std::string_view, const smtp::Envelope&) noexcept override {
+    return smtp::RecipientVerdict::kAccept;
+  }
+  smtp::SinkAnswer on_message(const smtp::Envelope& env, const smtp::Body& body,
+                              std::uint64_t) noexcept override {
+    messages_.fetch_add(1, std::memory_order_relaxed);
+    recipients_.fetch_add(env.recipients.size(), std::memory_order_relaxed);
+    bytes_.fetch_add(body.size, std::memory_order_relaxed);
+    return {smtp::Verdict::kAccept, 250, "2.0.0", "Ok: sunk"};
+  }
+
+ private:
+  std::atomic<std::uint64_t>&messages_, &recipients_, &bytes_;
+};
+
+struct SinkServer::Impl {
+  EventLoop loop;
+  smtp::ServerConfig config;
+  std::unique_ptr<CountingSink> sink;
+};
+
+SinkServer::SinkServer() : impl_(std::make_unique<Impl>()) {}
+
+SinkServer::~SinkServer() {
+  stop();
+}
+
+std::string SinkServer::start(const std::string& at) {
+  auto ep = Endpoint::parse(at);
+  if (!ep) return "bad sink address '" + at + "'";
+  impl_->config.hostname = "sink.mxdp.test";
+  impl_->config.max_recipients = 1000;
+  impl_->config.max_message_size = 256u << 20;
+  impl_->sink = std::make_unique<CountingSink>(messages_, recipients_, bytes_);
+  Impl* m = impl_.get();
+  std::string err = m->loop.listen(*ep, [m](Connection& c) {
+    auto h = std::make_unique<SmtpServerConnection>(m->config, *m->sink);
+    h->start(c);
+    return h;
+  });
+  if (!err.empty()) return err;
+  port_ = m->loop.bound_port();
+  thread_ = std::thread([m] { m->loop.run(); });
+  return "";
+}
+
+void SinkServer::stop() {
+  if (!thread_.joinable()) return;
+  impl_->loop.stop();
+  thread_.join();
+  impl_->loop.close_all();
+}
+
+}  // namespace mxdp::cli

@@ -1,0 +1,75 @@
+#include "tools/mxdp/smtp_server_connection.hpp"
+
+namespace mxdp::cli {
+
+using dataplane::kernel::Clock;
+using dataplane::kernel::Connection;
+
+smtp::Time smtp_now() noexcept {
+  return std::chrono::duration_cast<smtp::Time>(Clock::now().time_since_epoch());
+}
+
+namespace {
+Clock::time_point to_clock(smtp::Time t) noexcept {
+  if (t >= smtp::Time::max() / 2) return Clock::time_point::max();
+  return Clock::time_point(std::chrono::duration_cast<Clock::duration>(t));
+}
+}  // namespace
+
+SmtpServerConnection::SmtpServerConnection(const smtp::ServerConfig& config, smtp::MessageSink& sink)
+    : session_(config, sink) {}
+
+void SmtpServerConnection::start(Connection& c) noexcept {
+  session_.start(smtp_now());
+  pump(c);
+}
+
+std::size_t SmtpServerConnection::on_input(Connection& c, std::string_view bytes) noexcept {
+  // The session may keep views into this input past this call (a body that
+  // spans several reads), so it is copied into a chunk that lives until
+  // retain_from() passes it.
+  std::uint64_t seq = session_.feed_seq();
+  retained_.push_back(Chunk{seq, std::string(bytes)});
+  std::size_t used = session_.feed(retained_.back().bytes, smtp_now());
+  while (!retained_.empty() && retained_.front().seq < session_.retain_from())
+    retained_.pop_front();
+  pump(c);
+  return used;
+}
+
+bool SmtpServerConnection::on_deadline(Connection& c) noexcept {
+  session_.on_tick(smtp_now());
+  pump(c);
+  return true;
+}
+
+void SmtpServerConnection::on_drained(Connection& c) noexcept {
+  // Output room came back: a session that waited for it may take input again.
+  if (session_.wants_input() && c.reading_paused()) c.resume_reading();
+}
+
+bool SmtpServerConnection::shut_down(Connection& c) noexcept {
+  session_.shutdown();  // 421 4.3.2 (after a pending sink answer), then close
+  pump(c);
+  return true;
+}
+
+void SmtpServerConnection::pump(Connection& c) noexcept {
+  auto out = session_.output();
+  if (!out.empty()) {
+    c.write(out);
+    session_.consume_output(out.size());
+  }
+  if (session_.wants_close()) {
+    c.close();
+    return;
+  }
+  if (!session_.wants_input()) {
+    c.pause_reading();
+  } else if (c.reading_paused()) {
+    c.resume_reading();
+  }
+  c.set_deadline(to_clock(session_.deadline()));
+}
+
+}  // namespace mxdp::cli

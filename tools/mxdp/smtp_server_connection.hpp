@@ -1,0 +1,48 @@
+#pragma once
+// Glue between the kernel transport and the SMTP server engine: one
+// ServerSession per accepted connection. It keeps the input spans the session
+// still references (body segments point into them, smtp/sink.hpp), moves
+// replies to the socket once per loop iteration, turns the session's deadline
+// into the loop's, and stops reading while the session cannot take input.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "dataplane/kernel/connection.hpp"
+#include "smtp/server_session.hpp"
+
+namespace mxdp::cli {
+
+// The transport's monotonic clock as the SMTP engine reads it.
+smtp::Time smtp_now() noexcept;
+
+class SmtpServerConnection : public dataplane::kernel::ConnectionHandler {
+ public:
+  SmtpServerConnection(const smtp::ServerConfig& config, smtp::MessageSink& sink);
+
+  // Queues the greeting; call once the connection is accepted.
+  void start(dataplane::kernel::Connection& c) noexcept;
+  // Clean shutdown (RFC 5321 §3.8): 421 4.3.2 and close; a message waiting
+  // for its sink answer gets that answer first.
+  bool shut_down(dataplane::kernel::Connection& c) noexcept;
+
+  std::size_t on_input(dataplane::kernel::Connection& c, std::string_view bytes) noexcept override;
+  bool on_deadline(dataplane::kernel::Connection& c) noexcept override;
+  void on_drained(dataplane::kernel::Connection& c) noexcept override;
+
+  smtp::ServerSession& session() noexcept { return session_; }
+
+ private:
+  void pump(dataplane::kernel::Connection& c) noexcept;
+
+  smtp::ServerSession session_;
+  struct Chunk {
+    std::uint64_t seq;
+    std::string bytes;
+  };
+  std::deque<Chunk> retained_;  // input the session may still reference
+};
+
+}  // namespace mxdp::cli
