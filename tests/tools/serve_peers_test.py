@@ -58,8 +58,13 @@ class Serve(unittest.TestCase):
         cls.sink = subprocess.Popen(["smtp-sink", *user, "-d", cls.dump + "/m.", f"127.0.0.1:{cls.sink_port}", "256"],
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         cls.log = open(os.path.join(cls.tmp, "serve.log"), "w+")
+        # Operator settings from a config file; flags below override [serve].
+        config = os.path.join(cls.tmp, "mxdp.toml")
+        with open(config, "w") as f:
+            f.write("[serve]\nlisten = \"127.0.0.1:1\"\n[relay]\nretry_initial_ms = 10\n"
+                    "retry_max_ms = 50\nmax_attempts = 3\n")
         cls.serve = subprocess.Popen(
-            [MXDP, "serve", "--listen", f"127.0.0.1:{cls.port}", "--referral-target", f"127.0.0.1:{cls.sink_port}",
+            [MXDP, "serve", "--config", config, "--listen", f"127.0.0.1:{cls.port}", "--referral-target", f"127.0.0.1:{cls.sink_port}",
              "--metrics", f"127.0.0.1:{cls.metrics_port}", "--control-socket", cls.ctl_path, "--cores", "2",
              "--shards", "4", "--idle-timeout", "3"],
             stdout=cls.log, stderr=subprocess.STDOUT)
@@ -263,6 +268,23 @@ class Serve(unittest.TestCase):
         text = urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5).read().decode()
         self.assertIn("mxdp_shard_delivered_total{shard=\"0\"}", text)
         self.assertIn("mxdp_ingress_seconds", text)
+
+    def test_13_unreachable_relay_target_bounces_after_retries(self):
+        before = self.counters()
+        self.ctl("referral", "dead@example.test", f"127.0.0.1:{free_port()}")
+        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as s:
+            self.assertEqual(s.sendmail("a@b.test", ["dead@example.test"], "Subject: x\r\n\r\nx\r\n"), {})
+        c = self.wait_counters(lambda c: c["bounced"] >= before["bounced"] + 1)
+        self.assertEqual(c["bounced"], before["bounced"] + 1)
+        self.assertGreaterEqual(c["relay_retries"], before["relay_retries"] + 2)
+
+    def test_14_bad_config_is_refused_with_the_key(self):
+        bad = os.path.join(self.tmp, "bad.toml")
+        with open(bad, "w") as f:
+            f.write("[smtp]\nmax_recipents = 5\n")
+        out = subprocess.run([MXDP, "serve", "--config", bad], capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 2)
+        self.assertIn("unknown key 'max_recipents'", out.stderr)
 
     def test_99_clean_shutdown(self):
         self.serve.send_signal(signal.SIGTERM)

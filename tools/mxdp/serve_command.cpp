@@ -64,7 +64,7 @@ Command serve_command() {
                 ->check(CLI::IsMember({"kernel", "dpdk"}))
                 ->capture_default_str();
             add_serve_options(app, *c);
-            return [c, backend, config_error](const std::vector<std::string>&) {
+            return [c, backend, config_error, config_path](const std::vector<std::string>&) {
               if (!config_error->empty()) {
                 std::fprintf(stderr, "mxdp serve: %s\n", config_error->c_str());
                 return kExitUsage;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "smtp/client_session.hpp"
+#include "tools/mxdp/smtp_server_connection.hpp"
 
 namespace mxdp::cli {
 
@@ -64,6 +65,7 @@ class SmtpRelay::Conn : public dataplane::kernel::ConnectionHandler, public smtp
     s.job = std::move(job);
     s.busy = true;
     ++busy_;
+    idle_until_ = Clock::now() + kIdleClose;
     pump();
     return true;
   }
@@ -75,18 +77,21 @@ class SmtpRelay::Conn : public dataplane::kernel::ConnectionHandler, public smtp
   std::size_t on_input(Connection& c, std::string_view bytes) noexcept override {
     conn_ = &c;
     session_.feed(bytes);
+    idle_until_ = Clock::now() + kIdleClose;
     pump();
     if (relay_ && pool_) relay_->kick(*pool_);
     return bytes.size();
   }
   bool on_deadline(Connection&) noexcept override {
-    if (busy_ == 0) {
-      closing_ = true;
+    // RFC 5321 §4.5.3.2 reply timeouts: a server that owes a reply for too
+    // long fails every job in flight (transient: the router retries).
+    session_.on_tick(smtp_now());
+    if (busy_ == 0 && Clock::now() >= idle_until_ && !closing_) {
+      closing_ = true;  // idle: say goodbye, the pool opens a new one when needed
       session_.quit();
-      pump();
-      return true;
     }
-    return false;
+    pump();
+    return true;
   }
   void on_closed(Connection&, CloseReason) noexcept override {
     conn_ = nullptr;
@@ -170,6 +175,7 @@ class SmtpRelay::Conn : public dataplane::kernel::ConnectionHandler, public smtp
   std::vector<Slot> slots_;
   std::size_t busy_ = 0;
   bool closing_ = false;
+  Clock::time_point idle_until_ = Clock::now() + kIdleClose;
 };
 
 SmtpRelay::SmtpRelay(dataplane::kernel::EventLoop& loop, const routing::Directory& directory,

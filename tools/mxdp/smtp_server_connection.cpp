@@ -9,12 +9,10 @@ smtp::Time smtp_now() noexcept {
   return std::chrono::duration_cast<smtp::Time>(Clock::now().time_since_epoch());
 }
 
-namespace {
-Clock::time_point to_clock(smtp::Time t) noexcept {
+Clock::time_point clock_from_smtp(smtp::Time t) noexcept {
   if (t >= smtp::Time::max() / 2) return Clock::time_point::max();
   return Clock::time_point(std::chrono::duration_cast<Clock::duration>(t));
 }
-}  // namespace
 
 SmtpServerConnection::SmtpServerConnection(const smtp::ServerConfig& config, smtp::MessageSink& sink)
     : session_(config, sink) {}
@@ -69,7 +67,7 @@ void SmtpServerConnection::pump(Connection& c) noexcept {
   } else if (c.reading_paused()) {
     c.resume_reading();
   }
-  c.set_deadline(to_clock(session_.deadline()));
+  c.set_deadline(clock_from_smtp(session_.deadline()));
 }
 
 }  // namespace mxdp::cli

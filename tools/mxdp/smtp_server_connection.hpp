@@ -15,8 +15,9 @@
 
 namespace mxdp::cli {
 
-// The transport's monotonic clock as the SMTP engine reads it.
+// The transport's monotonic clock as the SMTP engine reads it, and back.
 smtp::Time smtp_now() noexcept;
+dataplane::kernel::Clock::time_point clock_from_smtp(smtp::Time t) noexcept;
 
 class SmtpServerConnection : public dataplane::kernel::ConnectionHandler {
  public:
