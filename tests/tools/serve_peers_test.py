@@ -294,6 +294,7 @@ class Serve(unittest.TestCase):
         self.assertIn("live 0", log)
         self.assertNotIn("ERROR: AddressSanitizer", log)
         self.assertNotIn("LeakSanitizer", log)
+        self.assertNotIn("ThreadSanitizer", log)
 
 
 if __name__ == "__main__":

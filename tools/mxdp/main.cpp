@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#ifdef MXDP_HAVE_DPDK
 #include "dataplane/dpdk_info.hpp"
+#endif
 #include "mxdp/version.hpp"
 #include "tools/mxdp/command_line.hpp"
 #include "tools/mxdp/commands.hpp"
@@ -15,6 +17,14 @@
 namespace {
 
 using mxdp::cli::Command;
+
+std::string dpdk_text() {
+#ifdef MXDP_HAVE_DPDK
+  return mxdp::dataplane::dpdk_version();
+#else
+  return "DPDK not linked: kernel backend only";
+#endif
+}
 
 std::vector<Command> command_table() {
   return {mxdp::cli::bench_command(), mxdp::cli::serve_command(), mxdp::cli::loadgen_command(),
@@ -50,8 +60,7 @@ int main(int argc, char** argv) {
     return mxdp::cli::kExitOk;
   }
   if (first == "-V" || first == "--version" || first == "version") {
-    std::printf("mxdp %s (%s build, %s)\n", mxdp::kVersion, mxdp::kBuildType,
-                mxdp::dataplane::dpdk_version().c_str());
+    std::printf("mxdp %s (%s build, %s)\n", mxdp::kVersion, mxdp::kBuildType, dpdk_text().c_str());
     return mxdp::cli::kExitOk;
   }
 
