@@ -7,7 +7,6 @@
 
 namespace mxdp::routing {
 
-thread_local Owner* Owner::tls_current_ = nullptr;
 
 Owner::~Owner() {
   if (merge_head_.load(std::memory_order_acquire) != nullptr) {
