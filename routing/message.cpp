@@ -143,7 +143,8 @@ struct Quarantine {
   Message* slots[kSlots] = {};
   std::size_t next = 0;
   ~Quarantine() {
-    for (Message*& m : slots) Message::operator delete(std::exchange(m, nullptr), sizeof(Message));
+    for (Message*& m : slots)
+      Message::operator delete(std::exchange(m, nullptr), sizeof(Message));
   }
 };
 thread_local Quarantine t_quarantine;
@@ -156,11 +157,14 @@ void Message::destroy(Message* msg) noexcept {
   slot = msg;
 }
 #else
-void Message::destroy(Message* msg) noexcept { delete msg; }
+void Message::destroy(Message* msg) noexcept {
+  delete msg;
+}
 #endif
 
 void Message::die_used_after_free() noexcept {
-  std::fprintf(stderr, "mxdp routing: MsgRef used after its Message was freed (a hand-off without clone())\n");
+  std::fprintf(stderr,
+               "mxdp routing: MsgRef used after its Message was freed (a hand-off without clone())\n");
   std::abort();
 }
 

@@ -96,7 +96,8 @@ class Message {
   // Inline so release builds pay nothing; debug builds compare the magic.
   void check_alive() const noexcept {
 #ifdef MXDP_DEBUG_COUNTERS
-    if (magic_ != kLiveMagic) [[unlikely]] die_used_after_free();
+    if (magic_ != kLiveMagic) [[unlikely]]
+      die_used_after_free();
 #endif
   }
   [[noreturn]] static void die_used_after_free() noexcept;

@@ -13,7 +13,9 @@
 namespace mxdp::routing {
 namespace {
 
-std::string address(std::size_t i) { return "user" + std::to_string(i) + "@d" + std::to_string(i % 97) + ".example"; }
+std::string address(std::size_t i) {
+  return "user" + std::to_string(i) + "@d" + std::to_string(i % 97) + ".example";
+}
 
 const Directory& directory_of(std::size_t n) {
   static std::unique_ptr<Directory> dir;
@@ -22,7 +24,8 @@ const Directory& directory_of(std::size_t n) {
     dir.reset();
     dir = std::make_unique<Directory>(n + n / 4);
     for (std::size_t i = 0; i < n; ++i) {
-      dir->upsert(address(i), Entry::mailbox_on(ShardId{static_cast<std::uint16_t>(i % 4)}, MailboxId{static_cast<std::uint32_t>(i)}));
+      dir->upsert(address(i), Entry::mailbox_on(ShardId{static_cast<std::uint16_t>(i % 4)},
+                                                MailboxId{static_cast<std::uint32_t>(i)}));
     }
     size = n;
   }
@@ -34,7 +37,8 @@ void BM_DirectoryLookup(benchmark::State& state) {
   const Directory& dir = directory_of(n);
   std::mt19937_64 rng(1);
   std::vector<std::string> keys;
-  for (int i = 0; i < 1 << 20; ++i) keys.push_back(address(rng() % n));
+  for (int i = 0; i < 1 << 20; ++i)
+    keys.push_back(address(rng() % n));
   auto reader = dir.reader();
   std::size_t i = 0;
   for (auto _ : state) {

@@ -15,7 +15,9 @@
 namespace mxdp::routing {
 namespace {
 
-MsgRef make() { return make_message(MessageId{1}, Envelope{"s@o", {"r@x"}}, Body::contiguous("body")); }
+MsgRef make() {
+  return make_message(MessageId{1}, Envelope{"s@o", {"r@x"}}, Body::contiguous("body"));
+}
 
 // Runs `fn` on a background thread until the benchmark loop ends.
 class Contender {
@@ -23,7 +25,8 @@ class Contender {
   template <typename Fn>
   explicit Contender(Fn fn)
       : t_([this, fn] {
-          while (!stop_.load(std::memory_order_relaxed)) fn();
+          while (!stop_.load(std::memory_order_relaxed))
+            fn();
         }) {}
   ~Contender() {
     stop_ = true;

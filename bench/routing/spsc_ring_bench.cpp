@@ -22,7 +22,8 @@ void BM_RingHandoff(benchmark::State& state) {
   OwnerScope scope(owner);
   std::vector<MsgRef> pool;
   for (int i = 0; i < 4096; ++i) {
-    pool.push_back(make_message(MessageId{static_cast<std::uint64_t>(i)}, Envelope{"s@o", {"r@x"}}, Body::contiguous("b")));
+    pool.push_back(make_message(MessageId{static_cast<std::uint64_t>(i)}, Envelope{"s@o", {"r@x"}},
+                                Body::contiguous("b")));
   }
   auto ring = std::make_unique<SpscRing<MsgRef, 1024>>();
   std::atomic<bool> stop{false};
@@ -30,25 +31,30 @@ void BM_RingHandoff(benchmark::State& state) {
     MsgRef out[32];
     while (!stop.load(std::memory_order_relaxed)) {
       const std::size_t n = ring->pop_burst(out, burst);
-      for (std::size_t i = 0; i < n; ++i) out[i].reset();
+      for (std::size_t i = 0; i < n; ++i)
+        out[i].reset();
     }
     while (ring->pop_burst(out, 32) != 0) {
-      for (auto& r : out) r.reset();
+      for (auto& r : out)
+        r.reset();
     }
   });
   MsgRef batch[32];
   std::size_t next = 0;
   for (auto _ : state) {
-    for (std::size_t i = 0; i < burst; ++i) batch[i] = pool[(next + i) & 4095].clone();
+    for (std::size_t i = 0; i < burst; ++i)
+      batch[i] = pool[(next + i) & 4095].clone();
     next += burst;
     std::size_t sent = 0;
-    while (sent < burst) sent += ring->push_burst(batch + sent, burst - sent);
+    while (sent < burst)
+      sent += ring->push_burst(batch + sent, burst - sent);
   }
   stop = true;
   consumer.join();
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * burst));
   pool.clear();
-  while (owner.has_pending()) owner.merge_pending();
+  while (owner.has_pending())
+    owner.merge_pending();
 }
 BENCHMARK(BM_RingHandoff)->Arg(1)->Arg(8)->Arg(32)->UseRealTime();
 
