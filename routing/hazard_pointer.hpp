@@ -96,7 +96,8 @@ class HazardDomain {
                                            std::memory_order_relaxed)) {
       return 0;
     }
-    last_scan_ = Clock::now();
+    // Relaxed: a trigger heuristic read by concurrent retire() callers.
+    last_scan_ns_.store(now_ns(), std::memory_order_relaxed);
     RetiredNode* list = retired_.exchange(nullptr, std::memory_order_acquire);
     // The heavy half of the asymmetric fence pair. The retired objects were
     // unlinked before they were retired (program order on the retiring thread,
@@ -164,8 +165,12 @@ class HazardDomain {
     RetiredNode* next;
   };
 
+  static std::int64_t now_ns() noexcept {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+  }
   bool due() const noexcept {
-    return retired_count_.load(std::memory_order_relaxed) != 0 && Clock::now() - last_scan_ >= scan_interval_;
+    return retired_count_.load(std::memory_order_relaxed) != 0 &&
+           now_ns() - last_scan_ns_.load(std::memory_order_relaxed) >= scan_interval_.count();
   }
 
   Slot* acquire_slot() {
@@ -195,7 +200,7 @@ class HazardDomain {
   Atom<RetiredNode*> retired_{nullptr};
   std::atomic<std::size_t> retired_count_{0};
   std::atomic<bool> scanning_{false};
-  Clock::time_point last_scan_ = Clock::now();  // written by the scanner only
+  std::atomic<std::int64_t> last_scan_ns_{now_ns()};  // written by the scanner, read by retire()
 };
 
 // One hazard slot, held by one thread for as long as it likes (an lcore keeps

@@ -93,7 +93,14 @@ class Message {
   Message(Owner* owner, MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live);
   ~Message();
   static void destroy(Message* msg) noexcept;
-  void check_alive() const noexcept;
+  // Inline so release builds pay nothing; debug builds compare the magic.
+  void check_alive() const noexcept {
+#ifdef MXDP_DEBUG_COUNTERS
+    if (magic_ != kLiveMagic) [[unlikely]]
+      die_used_after_free();
+#endif
+  }
+  [[noreturn]] static void die_used_after_free() noexcept;
 
   BiasedCount<> count_;
   Owner* const owner_;

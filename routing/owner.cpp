@@ -7,8 +7,6 @@
 
 namespace mxdp::routing {
 
-thread_local Owner* Owner::tls_current_ = nullptr;
-
 Owner::~Owner() {
   if (merge_head_.load(std::memory_order_acquire) != nullptr) {
     std::fprintf(stderr, "mxdp routing: Owner destroyed with messages waiting to be merged (leak)\n");
