@@ -183,6 +183,7 @@ void Stack::Impl::send_arp(std::uint16_t op, MacAddress dst_mac, MacAddress targ
     return;
   }
   auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, sizeof(wire::ArpPacket)));
+  if (p == nullptr) return drop(m, DropReason::kNoMbuf);
   arp_write(std::span<std::uint8_t, sizeof(wire::ArpPacket)>(p, sizeof(wire::ArpPacket)), op, cfg.mac, cfg.ip,
             target_mac, target_ip);
   if (op == wire::kArpRequest) ++ctr.arp_requests_sent;

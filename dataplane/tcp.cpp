@@ -267,6 +267,10 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
     t.sndbuf.copy_out(offset, len, p);
   }
   auto* h = reinterpret_cast<wire::TcpHeader*>(rte_pktmbuf_prepend(m, static_cast<std::uint16_t>(hlen)));
+  if (h == nullptr) {
+    drop(m, DropReason::kNoMbuf);
+    return false;
+  }
   h->src_port.set(t.local_port);
   h->dst_port.set(t.remote_port);
   h->seq.set(seq.raw());
@@ -319,6 +323,7 @@ void Stack::Impl::send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t l
     return;
   }
   auto* h = reinterpret_cast<wire::TcpHeader*>(rte_pktmbuf_append(m, sizeof(wire::TcpHeader)));
+  if (h == nullptr) return drop(m, DropReason::kNoMbuf);
   h->src_port.set(lport);
   h->dst_port.set(rport);
   h->seq.set(seq.raw());
