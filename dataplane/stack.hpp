@@ -113,6 +113,10 @@ struct ConnInfo {
   std::size_t readable_bytes;
   std::size_t send_queued;  // unacknowledged + unsent bytes
   bool peer_closed;
+  std::uint32_t snd_una;  // raw sequence numbers, for tests and diagnostics
+  std::uint32_t snd_nxt;
+  std::uint32_t rcv_nxt;
+  std::uint32_t snd_wnd;
 };
 
 class Stack {

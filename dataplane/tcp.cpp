@@ -1161,8 +1161,9 @@ Status Stack::abort(ConnId c) noexcept {
 std::optional<ConnInfo> Stack::info(ConnId c) const noexcept {
   const Tcb* t = impl_->find(c);
   if (t == nullptr) return std::nullopt;
-  return ConnInfo{t->state,     t->remote_ip,     t->remote_port, t->local_port,
-                  t->rxq_bytes, t->sndbuf.size(), t->fin_received};
+  return ConnInfo{t->state,         t->remote_ip,     t->remote_port,  t->local_port,
+                  t->rxq_bytes,     t->sndbuf.size(), t->fin_received, t->snd_una.raw(),
+                  t->snd_nxt.raw(), t->rcv_nxt.raw(), t->snd_wnd};
 }
 
 }  // namespace mxdp::dataplane
