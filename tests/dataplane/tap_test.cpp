@@ -106,7 +106,7 @@ class EchoServer {
     events_.clear();
     s_.take_events(events_);
     for (const Event& e : events_) {
-      if (e.type == EventType::kAccepted) conns_[e.conn.index] = Conn{e.conn};
+      if (e.type == EventType::kAccepted) conns_[e.conn.index] = Conn{e.conn, {}, false, false};
       auto it = conns_.find(e.conn.index);
       if (it == conns_.end()) continue;
       if (e.type == EventType::kPeerClosed) it->second.eof = true;
@@ -389,7 +389,6 @@ sys.exit(1)
 }
 
 TEST_F(TapTest, TimeWaitDrainsAndCountersAddUp) {
-  NoApp app;
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (stack_->connection_count() > 0 && std::chrono::steady_clock::now() < end) {
     stack_->poll(tsc_now_us());
