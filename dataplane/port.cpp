@@ -9,6 +9,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <thread>
+#include <vector>
 
 #include "dataplane/packet_pool.hpp"
 
@@ -151,6 +152,30 @@ PortStats Port::stats() const noexcept {
   s.tx_errors = st.oerrors;
   s.rx_no_mbuf = st.rx_nombuf;
   return s;
+}
+
+std::optional<RssConfig> Port::rss(std::uint16_t queue) const {
+  if (!caps_.rss) return std::nullopt;
+  RssConfig r;
+  r.queue = queue;
+  r.key.resize(64);
+  rte_eth_rss_conf conf{};
+  conf.rss_key = r.key.data();
+  conf.rss_key_len = static_cast<std::uint8_t>(r.key.size());
+  if (rte_eth_dev_rss_hash_conf_get(id_, &conf) != 0) return std::nullopt;
+  r.key.resize(conf.rss_key_len);
+  rte_eth_dev_info info{};
+  if (rte_eth_dev_info_get(id_, &info) != 0 || info.reta_size == 0) return std::nullopt;
+  std::vector<rte_eth_rss_reta_entry64> reta((info.reta_size + RTE_ETH_RETA_GROUP_SIZE - 1) /
+                                             RTE_ETH_RETA_GROUP_SIZE);
+  for (auto& e : reta)
+    e.mask = ~0ULL;
+  if (rte_eth_dev_rss_reta_query(id_, reta.data(), info.reta_size) != 0) return std::nullopt;
+  r.reta.resize(info.reta_size);
+  for (std::uint16_t i = 0; i < info.reta_size; ++i) {
+    r.reta[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+  }
+  return r;
 }
 
 std::uint16_t PortQueue::rx_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {

@@ -10,6 +10,7 @@
 
 #include "dataplane/addresses.hpp"
 #include "dataplane/packet_io.hpp"
+#include "dataplane/rss.hpp"
 
 namespace mxdp::dataplane {
 
@@ -66,6 +67,9 @@ class Port {
   // Waits up to timeout_ms for the link to come up.
   bool wait_link_up(unsigned timeout_ms) const noexcept;
   PortStats stats() const noexcept;
+  // The RSS key and redirection table the port hashes with, for the Stack on
+  // `queue` (nullopt when RSS is off or the port does not report them).
+  std::optional<RssConfig> rss(std::uint16_t queue) const;
 
  private:
   std::uint16_t id_;

@@ -18,6 +18,7 @@
 #include "dataplane/addresses.hpp"
 #include "dataplane/counters.hpp"
 #include "dataplane/recv_chain.hpp"
+#include "dataplane/rss.hpp"
 #include "dataplane/time.hpp"
 
 struct rte_mbuf;
@@ -62,6 +63,9 @@ struct StackConfig {
   std::uint64_t isn_secret = 0x6d786470;    // RFC 6528 ISN hash key (seed it randomly in production)
   std::uint16_t ephemeral_first = 32768;
   std::uint16_t ephemeral_last = 60999;
+  // With several lcores on an RSS port: connect() picks source ports whose
+  // replies hash (Toeplitz, the port's key and RETA) to rss.queue.
+  std::optional<RssConfig> rss;
 };
 
 // A connection handle. Valid from connect() or the kAccepted event until

@@ -1027,6 +1027,7 @@ Status Stack::connect(Ipv4Address ip, std::uint16_t port, ConnId& out) noexcept 
     s.next_ephemeral =
         lport >= s.cfg.ephemeral_last ? s.cfg.ephemeral_first : static_cast<std::uint16_t>(lport + 1);
     if (s.listeners.count(lport) || s.flows.count(Impl::flow_key(ip, port, lport))) continue;
+    if (s.cfg.rss && s.cfg.rss->queue_for(ip, port, s.cfg.ip, lport) != s.cfg.rss->queue) continue;
     Tcb* t = s.tcb_create(ip, port, lport);
     if (t == nullptr) return Status::kTooManyConnections;
     t->attached = true;

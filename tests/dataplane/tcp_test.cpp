@@ -623,5 +623,25 @@ TEST_F(TcpTest, BadChecksumsAndShortHeadersAreCounted) {
   EXPECT_EQ(stack_->counters().drop(DropReason::kTcpTooShort), 1u);
 }
 
+TEST_F(TcpTest, ActiveOpenPicksSourcePortsWhoseRepliesHashToThisQueue) {
+  StackConfig cfg;
+  RssConfig rss;
+  rss.key = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3,
+             0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3,
+             0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+  rss.reta = {0, 1, 2, 3};
+  rss.queue = 2;
+  cfg.rss = rss;
+  make_stack(cfg);
+  for (int i = 0; i < 20; ++i) {
+    ConnId c;
+    ASSERT_EQ(stack_->connect(kPeerIp, 25, c), Status::kOk);
+    auto s = out();
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(rss.queue_for(kPeerIp, 25, kOurIp, s[0].sport), 2) << "port " << s[0].sport;
+    stack_->close(c);
+  }
+}
+
 }  // namespace
 }  // namespace mxdp::dataplane::testing

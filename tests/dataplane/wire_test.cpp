@@ -15,6 +15,7 @@
 #include "dataplane/ethernet.hpp"
 #include "dataplane/icmp.hpp"
 #include "dataplane/ipv4.hpp"
+#include "dataplane/rss.hpp"
 #include "dataplane/send_buffer.hpp"
 #include "dataplane/tcp_options.hpp"
 #include "dataplane/tcp_seq.hpp"
@@ -385,6 +386,47 @@ TEST(SendBuffer, WrapsAroundAndCopiesOutAtOffsets) {
   EXPECT_EQ(out, (Bytes{6, 7, 8, 9, 10}));
   b.pop(100);
   EXPECT_EQ(b.size(), 0u);
+}
+
+// Microsoft RSS verification suite: the default key and IPv4/TCP inputs.
+const std::uint8_t kMsKey[40] = {0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67,
+                                 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb,
+                                 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30,
+                                 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa};
+
+TEST(Rss, ToeplitzMatchesTheMicrosoftVerificationSuite) {
+  struct Case {
+    Ipv4Address src, dst;
+    std::uint16_t sport, dport;
+    std::uint32_t hash;
+  };
+  const Case cases[] = {
+      {Ipv4Address::from_octets(66, 9, 149, 187), Ipv4Address::from_octets(161, 142, 100, 80), 2794, 1766,
+       0x51ccc178},
+      {Ipv4Address::from_octets(199, 92, 111, 2), Ipv4Address::from_octets(65, 69, 140, 83), 14230, 4739,
+       0xc626b0ea},
+      {Ipv4Address::from_octets(24, 19, 198, 95), Ipv4Address::from_octets(12, 22, 207, 184), 12898, 38024,
+       0x5c2b394a},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(rss_hash_ipv4_tcp(kMsKey, c.src, c.dst, c.sport, c.dport), c.hash);
+  }
+}
+
+TEST(Rss, QueueForUsesTheRedirectionTable) {
+  RssConfig rss;
+  rss.key.assign(std::begin(kMsKey), std::end(kMsKey));
+  rss.reta = {0, 1, 0, 1, 0, 1, 0, 1};
+  const Ipv4Address remote = Ipv4Address::from_octets(10, 0, 0, 2),
+                    local = Ipv4Address::from_octets(10, 0, 0, 1);
+  int on_queue_1 = 0;
+  for (std::uint16_t p = 40000; p < 40100; ++p) {
+    const std::uint16_t q = rss.queue_for(remote, 25, local, p);
+    EXPECT_EQ(q, rss.reta[rss_hash_ipv4_tcp(rss.key, remote, local, 25, p) % 8]);
+    on_queue_1 += q;
+  }
+  EXPECT_GT(on_queue_1, 20) << "ports spread over both queues";
+  EXPECT_LT(on_queue_1, 80);
 }
 
 }  // namespace
