@@ -3,6 +3,7 @@
 // (sent-unacknowledged, then unsent). Storage is allocated on first use, so an
 // idle connection costs no buffer.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>

@@ -18,6 +18,9 @@ namespace mxdp::dataplane {
 
 namespace {
 constexpr std::size_t kArpPendingPerHop = 32;
+// All hops together: spoofed sources (a SYN flood) must not pin the pool.
+constexpr std::size_t kArpPendingTotal = 256;
+constexpr TimeUs kArpPendingTimeout = 3'000'000;  // RFC 1122 §2.3.2.2: drop what cannot be resolved
 constexpr TimeUs kArpExpireInterval = 1'000'000;
 }  // namespace
 
@@ -62,8 +65,8 @@ Stack::Impl::~Impl() {
   for (auto& t : conns) {
     if (t) free_receive_queues(*t);
   }
-  for (auto& [hop, pkts] : arp_pending) {
-    for (rte_mbuf* m : pkts)
+  for (auto& [hop, p] : arp_pending) {
+    for (rte_mbuf* m : p.packets)
       rte_pktmbuf_free(m);
   }
   for (std::uint16_t i = 0; i < txn; ++i)
@@ -93,8 +96,9 @@ void Stack::Impl::input(rte_mbuf* m) noexcept {
     if (r.learned) {
       auto it = arp_pending.find(r.sender_ip.value);
       if (it != arp_pending.end()) {
-        std::vector<rte_mbuf*> pkts = std::move(it->second);
+        std::vector<rte_mbuf*> pkts = std::move(it->second.packets);
         arp_pending.erase(it);
+        arp_pending_total -= pkts.size();
         for (rte_mbuf* p : pkts)
           eth_output(p, eth.src, wire::kEtherTypeIpv4);
       }
@@ -161,9 +165,12 @@ void Stack::Impl::ip_output(rte_mbuf* m, Ipv4Address dst, std::uint8_t protocol)
     send_arp(wire::kArpRequest, MacAddress::broadcast(), MacAddress{}, hop);
   }
   if (l.mac) return eth_output(m, *l.mac, wire::kEtherTypeIpv4);
+  if (arp_pending_total >= kArpPendingTotal) return drop(m, DropReason::kArpPendingOverflow);
   auto& pending = arp_pending[hop.value];
-  if (pending.size() >= kArpPendingPerHop) return drop(m, DropReason::kArpPendingOverflow);
-  pending.push_back(m);
+  if (pending.packets.size() >= kArpPendingPerHop) return drop(m, DropReason::kArpPendingOverflow);
+  if (pending.packets.empty()) pending.since = now;
+  pending.packets.push_back(m);
+  ++arp_pending_total;
 }
 
 void Stack::Impl::eth_output(rte_mbuf* m, MacAddress dst, std::uint16_t ether_type) noexcept {
@@ -222,6 +229,16 @@ void Stack::Impl::run_timers() noexcept {
   }
   if (now >= next_arp_expire) {
     arp.expire(now);
+    for (auto it = arp_pending.begin(); it != arp_pending.end();) {
+      if (now - it->second.since >= kArpPendingTimeout) {
+        arp_pending_total -= it->second.packets.size();
+        for (rte_mbuf* m : it->second.packets)
+          drop(m, DropReason::kArpUnresolved);
+        it = arp_pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
     next_arp_expire = now + kArpExpireInterval;
   }
 }

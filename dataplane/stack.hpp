@@ -44,6 +44,7 @@ struct StackConfig {
   std::uint32_t receive_buffer = 64 * 1024;  // bytes per connection (advertised window)
   std::uint32_t max_connections = 65536;
   std::uint32_t syn_backlog = 1024;  // half-open connections per listener (SYN flood bound)
+  bool syn_cookies = true;           // past the backlog, answer SYNs statelessly (RFC 4987 §3.6)
 
   bool window_scaling = true;  // RFC 7323 §2
   bool timestamps = true;      // RFC 7323 §3 (RTTM, PAWS)

@@ -141,6 +141,12 @@ struct Stack::Impl {
   void send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq seq, TcpSeq ack,
                 std::uint8_t flags) noexcept;
   void send_challenge_ack(Tcb& t) noexcept;
+  std::uint32_t syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
+                           std::uint32_t t, std::uint32_t mss_index) const noexcept;
+  void send_syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
+                       std::optional<std::uint16_t> peer_mss) noexcept;
+  Tcb* accept_syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport,
+                         const TcpSegment& s) noexcept;
   std::uint32_t receive_window(const Tcb& t) const noexcept;
   void process_ack(Tcb& t, const TcpSegment& s) noexcept;
   void process_data(Tcb& t, TcpSegment& s) noexcept;
@@ -170,7 +176,12 @@ struct Stack::Impl {
   std::uint32_t netmask;
 
   ArpCache arp;
-  std::unordered_map<std::uint32_t, std::vector<rte_mbuf*>> arp_pending;  // next hop -> IPv4 packets
+  struct ArpPending {
+    TimeUs since = 0;
+    std::vector<rte_mbuf*> packets;
+  };
+  std::unordered_map<std::uint32_t, ArpPending> arp_pending;  // next hop -> IPv4 packets
+  std::size_t arp_pending_total = 0;
   TimeUs next_arp_expire = 0;
 
   static constexpr std::uint16_t kTxBurst = 32;

@@ -436,6 +436,94 @@ void Stack::Impl::rtt_sample(Tcb& t, TimeUs r) noexcept {
   t.rto = std::clamp(t.srtt + std::max<TimeUs>(cfg.timer_tick, 4 * t.rttvar), cfg.rto_min, cfg.rto_max);
 }
 
+// ---- SYN cookies (RFC 4987 §3.6) ----
+
+namespace {
+constexpr std::uint16_t kCookieMss[4] = {536, 1220, 1440, 1460};
+constexpr TimeUs kCookiePeriod = 64'000'000;  // the 5-bit counter t advances every 64 s
+}  // namespace
+
+std::uint32_t Stack::Impl::syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
+                                      std::uint32_t t, std::uint32_t mss_index) const noexcept {
+  // ISS = t (5 bits) | MSS index (2 bits) | 25 bits of a keyed hash over the
+  // 4-tuple, the peer's ISN and t, so an ACK proves the SYN,ACK was received.
+  const std::uint64_t h = mix(cfg.isn_secret * 0x9e3779b97f4a7c15ULL ^
+                              mix((std::uint64_t{rip.value} << 32) | (std::uint64_t{rport} << 16) | lport) ^
+                              (std::uint64_t{irs.raw()} << 5 | t));
+  return ((t & 0x1f) << 27) | ((mss_index & 3) << 25) | static_cast<std::uint32_t>(h & 0x1ffffff);
+}
+
+void Stack::Impl::send_syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
+                                  std::optional<std::uint16_t> peer_mss) noexcept {
+  const std::uint16_t mss =
+      static_cast<std::uint16_t>(std::min<std::uint32_t>(peer_mss.value_or(536), cfg.mtu - 40u));
+  std::uint32_t index = 0;
+  for (std::uint32_t i = 0; i < 4; ++i) {
+    if (kCookieMss[i] <= mss) index = i;
+  }
+  const std::uint32_t t = static_cast<std::uint32_t>(now / kCookiePeriod);
+  const TcpSeq iss(syn_cookie(rip, rport, lport, irs, t, index));
+  rte_mbuf* m = rte_pktmbuf_alloc(mp);
+  if (m == nullptr) {
+    ++ctr.drops[static_cast<std::size_t>(DropReason::kNoMbuf)];
+    return;
+  }
+  auto* h = reinterpret_cast<wire::TcpHeader*>(rte_pktmbuf_append(m, sizeof(wire::TcpHeader) + 4));
+  if (h == nullptr) return drop(m, DropReason::kNoMbuf);
+  h->src_port.set(lport);
+  h->dst_port.set(rport);
+  h->seq.set(iss.raw());
+  h->ack.set((irs + 1).raw());
+  h->data_offset = 6 << 4;
+  h->flags = wire::kTcpSyn | wire::kTcpAck;
+  h->window.set(static_cast<std::uint16_t>(std::min<std::uint32_t>(cfg.receive_buffer, 65535)));
+  h->checksum.set(0);
+  h->urgent.set(0);
+  TcpOptionsOut o;
+  o.mss = static_cast<std::uint16_t>(cfg.mtu - 40);
+  tcp_write_options({reinterpret_cast<std::uint8_t*>(h) + sizeof(wire::TcpHeader), 4}, o);
+  h->checksum.set(tcp_checksum(cfg.ip, rip, {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len}));
+  ip_output(m, rip, wire::kIpProtoTcp);
+}
+
+Tcb* Stack::Impl::accept_syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport,
+                                    const TcpSegment& s) noexcept {
+  const std::uint32_t cookie = (s.ack - 1).raw();
+  const std::uint32_t t_now = static_cast<std::uint32_t>(now / kCookiePeriod);
+  const std::uint32_t t = cookie >> 27;
+  if (t != (t_now & 0x1f) && t != ((t_now - 1) & 0x1f)) return nullptr;
+  const std::uint32_t index = (cookie >> 25) & 3;
+  const TcpSeq irs = s.seq - 1;
+  if (syn_cookie(rip, rport, lport, irs, t, index) != cookie) return nullptr;
+  Tcb* tcb = tcb_create(rip, rport, lport);
+  if (tcb == nullptr) return nullptr;
+  Tcb& c = *tcb;
+  // The cookie carries no window scale, timestamps or SACK: the connection
+  // runs without them (the classic cookie trade-off).
+  c.passive = true;
+  c.irs = irs;
+  c.rcv_nxt = s.seq;
+  c.rcv_adv = c.rcv_nxt + static_cast<std::uint32_t>(std::min<std::uint32_t>(cfg.receive_buffer, 65535));
+  c.iss = TcpSeq(cookie);
+  c.snd_una = s.ack;
+  c.snd_nxt = s.ack;
+  c.snd_max = s.ack;
+  c.recover = c.iss;
+  c.syn_acked = true;
+  c.mss = std::min<std::uint32_t>(kCookieMss[index], cfg.mtu - 40u);
+  c.cwnd = kInitialWindowSegments * c.mss;
+  c.snd_wnd = s.window;
+  c.max_snd_wnd = c.snd_wnd;
+  c.snd_wl1 = s.seq;
+  c.snd_wl2 = s.ack;
+  c.attached = true;
+  ++ctr.tcp_passive_opens;
+  ++ctr.tcp_syn_cookies_accepted;
+  set_state(c, TcpState::kEstablished);
+  emit(c, EventType::kAccepted);
+  return &c;
+}
+
 // ---- input ----
 
 void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
@@ -472,7 +560,15 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
     const bool syn_only = (s.flags & (wire::kTcpSyn | wire::kTcpAck | wire::kTcpRst)) == wire::kTcpSyn;
     auto l = listeners.find(dport);
     if (l != listeners.end() && syn_only) {
-      if (l->second.half_open >= cfg.syn_backlog) return drop(m, DropReason::kTcpBacklogFull);
+      if (l->second.half_open >= cfg.syn_backlog) {
+        if (!cfg.syn_cookies) return drop(m, DropReason::kTcpBacklogFull);
+        // RFC 4987 §3.6: answer from a cookie, keep no state.
+        rte_pktmbuf_free(m);
+        ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpBacklogFull)];
+        ++ctr.tcp_syn_cookies_sent;
+        send_syn_cookie(ip.src, sport, dport, s.seq, s.options.mss);
+        return;
+      }
       Tcb* t = tcb_create(ip.src, sport, dport);
       if (t == nullptr) return drop(m, DropReason::kTcpBacklogFull);
       rte_pktmbuf_free(m);  // data on a SYN is not kept (it is retransmitted)
@@ -506,6 +602,14 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
       arm_timer(*t);
       return;
     }
+    const bool ack_only = (s.flags & (wire::kTcpSyn | wire::kTcpAck | wire::kTcpRst)) == wire::kTcpAck;
+    if (l != listeners.end() && ack_only && cfg.syn_cookies) {
+      if (Tcb* t = accept_syn_cookie(ip.src, sport, dport, s)) {
+        it = flows.find(t->key);
+      }
+    }
+  }
+  if (it == flows.end()) {
     // §3.10.7.1: an RST is dropped; otherwise answer with RST.
     if (s.flags & wire::kTcpRst) return drop(m, DropReason::kTcpNoConnection);
     ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpNoConnection)];

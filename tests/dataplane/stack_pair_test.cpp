@@ -5,6 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "dataplane/checksum.hpp"
+#include "dataplane/wire.hpp"
 
 #include "dataplane/packet_pool.hpp"
 #include "dataplane/port.hpp"
@@ -123,6 +128,64 @@ TEST(StackPairLong, LossyLink1000Connections) {
   plan.connections = 1000;
   plan.concurrency = 100;
   run_link(lossy(), plan, "lossy_long");
+}
+
+// A SYN flood from spoofed addresses at the server while transfers run: the
+// half-open bound (syn_backlog) holds, the flood's TCBs time out, and the
+// real transfers complete byte-exact.
+TEST(StackPair, SynFloodDoesNotStopEstablishedTransfers) {
+  PacketPool pool(pool_config("flood"));
+  std::uint64_t flood_syns = 0;
+  {
+    TestLink link(pool, LinkImpairments{});
+    StackConfig server = sim_config(2);
+    server.syn_backlog = 64;
+    StackSim sim(link.a(), link.b(), pool, &link, sim_config(1), server);
+    std::mt19937 rng(3);
+    TransferPlan plan;
+    plan.connections = 100;
+    plan.concurrency = 20;
+    plan.each_step = [&](Stack&, Stack& b, TimeUs) {
+      for (int i = 0; i < 4; ++i) {
+        std::vector<std::uint8_t> f(14 + 20 + 20, 0);
+        auto* e = reinterpret_cast<wire::EthernetHeader*>(f.data());
+        std::memcpy(e->dst, b.config().mac.bytes.data(), 6);
+        e->src[0] = 0x02;
+        e->src[5] = 0x99;
+        e->ether_type.set(wire::kEtherTypeIpv4);
+        auto* ip = reinterpret_cast<wire::Ipv4Header*>(f.data() + 14);
+        const Ipv4Address src =
+            Ipv4Address::from_octets(10, 0, 0, static_cast<std::uint8_t>(100 + rng() % 100));
+        ip->version_ihl = 0x45;
+        ip->total_length.set(40);
+        ip->ttl = 64;
+        ip->protocol = wire::kIpProtoTcp;
+        ip->src.set(src.value);
+        ip->dst.set(b.config().ip.value);
+        ip->checksum.set(ipv4_header_checksum({f.data() + 14, 20}));
+        auto* t = reinterpret_cast<wire::TcpHeader*>(f.data() + 34);
+        t->src_port.set(static_cast<std::uint16_t>(1024 + rng() % 60000));
+        t->dst_port.set(80);
+        t->seq.set(rng());
+        t->data_offset = 5 << 4;
+        t->flags = wire::kTcpSyn;
+        t->window.set(1000);
+        t->checksum.set(tcp_checksum(src, b.config().ip, {f.data() + 34, 20}));
+        if (rte_mbuf* m = mbuf_from_bytes(pool, f)) b.input(m);
+        ++flood_syns;
+      }
+    };
+    const SimResult r = sim.transfer(plan);
+    print("flood", r, sim.a(), sim.b());
+    expect_clean(r, plan);
+    EXPECT_GT(sim.b().counters().drop(DropReason::kTcpBacklogFull), 0u) << "the backlog bound was reached";
+    EXPECT_GT(sim.b().counters().tcp_syn_cookies_sent, 0u);
+    EXPECT_GT(sim.b().counters().tcp_syn_cookies_accepted, 0u) << "real clients got in past the full backlog";
+    EXPECT_TRUE(sim.drain());
+    sim.destroy();
+  }
+  std::printf("flood: %llu spoofed SYNs\n", static_cast<unsigned long long>(flood_syns));
+  EXPECT_EQ(pool.available(), pool.capacity()) << "mbufs lost";
 }
 
 void run_ring(const TransferPlan& plan, const char* name) {

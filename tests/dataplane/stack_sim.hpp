@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <random>
 
@@ -40,7 +41,8 @@ struct TransferPlan {
   std::uint32_t large_every = 50;  // every Nth connection carries up to large_size
   std::uint32_t large_size = 1 << 20;
   std::uint64_t seed = 42;
-  TimeUs time_limit = 3'600'000'000;  // virtual
+  TimeUs time_limit = 3'600'000'000;                                        // virtual
+  std::function<void(Stack& client, Stack& server, TimeUs now)> each_step;  // e.g. inject a SYN flood
 };
 
 class StackSim {
@@ -98,6 +100,7 @@ class StackSim {
         if (!client.open(server_ip, 80, size(rng), size(rng), static_cast<std::uint32_t>(rng()))) break;
         ++opened;
       }
+      if (plan.each_step) plan.each_step(*a_, *b_, now_);
       const unsigned n = step();
       client.run();
       server.run();
@@ -116,7 +119,7 @@ class StackSim {
   }
 
   // Runs timers until both stacks hold no connection (TIME-WAIT expired).
-  bool drain(TimeUs limit = 120'000'000) {
+  bool drain(TimeUs limit = 400'000'000) {
     const TimeUs end = now_ + limit;
     unsigned quiet = 0;
     while (a_->connection_count() + b_->connection_count() > 0 && now_ < end) {

@@ -586,6 +586,7 @@ TEST_F(TcpTest, ActiveOpenCompletes) {
 TEST_F(TcpTest, SynBacklogBoundsHalfOpenConnections) {
   StackConfig cfg;
   cfg.syn_backlog = 4;
+  cfg.syn_cookies = false;
   make_stack(cfg);
   stack_->listen(80);
   for (std::uint16_t p = 0; p < 10; ++p)
@@ -593,6 +594,36 @@ TEST_F(TcpTest, SynBacklogBoundsHalfOpenConnections) {
   EXPECT_EQ(out().size(), 4u);
   EXPECT_EQ(stack_->counters().drop(DropReason::kTcpBacklogFull), 6u);
   EXPECT_EQ(stack_->connection_count(), 4u);
+}
+
+TEST_F(TcpTest, PastTheBacklogSynCookiesAcceptWithoutState) {
+  StackConfig cfg;
+  cfg.syn_backlog = 1;
+  make_stack(cfg);
+  stack_->listen(80);
+  inject(wire::kTcpSyn, 100, 0, 1000, "", {}, 6000);  // fills the backlog
+  out();
+  TcpOptionsOut o;
+  o.mss = 1460;
+  inject(wire::kTcpSyn, 5000, 0, 1000, "", o, 6001);
+  auto s = out();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_TRUE(s[0].has(wire::kTcpSyn | wire::kTcpAck));
+  EXPECT_EQ(s[0].ack, 5001u);
+  EXPECT_EQ(stack_->connection_count(), 1u) << "no state for the cookie";
+  EXPECT_EQ(stack_->counters().tcp_syn_cookies_sent, 1u);
+  // A forged ACK does not open a connection.
+  inject(wire::kTcpAck, 5001, s[0].seq + 2, 1000, "", {}, 6001);
+  EXPECT_TRUE(events().empty());
+  // The right one does, and its data is delivered.
+  inject(wire::kTcpAck | wire::kTcpPsh, 5001, s[0].seq + 1, 1000, "cookie", {}, 6001);
+  auto ev = events();
+  ASSERT_TRUE(has_event(ev, EventType::kAccepted));
+  EXPECT_EQ(stack_->info(ev[0].conn)->state, TcpState::kEstablished);
+  std::string got;
+  stack_->recv(ev[0].conn).append_to(got);
+  EXPECT_EQ(got, "cookie");
+  EXPECT_EQ(stack_->counters().tcp_syn_cookies_accepted, 1u);
 }
 
 TEST_F(TcpTest, RetransmittedSynGetsTheSynAckAgain) {
