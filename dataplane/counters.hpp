@@ -71,6 +71,7 @@ struct StackCounters {
   std::uint64_t tcp_ooo_segments = 0;
   std::uint64_t tcp_timeouts = 0;
   std::uint64_t tcp_syn_cookies_sent = 0;
+  std::uint64_t tcp_keepalive_probes = 0;
   std::uint64_t tcp_syn_cookies_accepted = 0;  // connections given up after too many retransmissions
 
   std::uint64_t drop(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }

@@ -58,6 +58,11 @@ struct StackConfig {
   TimeUs persist_min = 200'000;        // zero-window probe interval start
   std::uint32_t max_retransmits = 15;  // then the connection is reset (kReset)
   std::uint32_t max_syn_retransmits = 6;
+  // Keep-alive (RFC 1122 §4.2.3.6): off by default; after keepalive_idle of
+  // silence send up to keepalive_probes probes keepalive_interval apart, then reset.
+  TimeUs keepalive_idle = 0;
+  TimeUs keepalive_interval = 75'000'000;
+  std::uint32_t keepalive_probes = 9;
   TimeUs arp_lifetime = 60'000'000;
   TimeUs timer_tick = 1'000;                // timer wheel resolution
   std::uint32_t reassembly_segments = 512;  // out-of-order segments kept per connection

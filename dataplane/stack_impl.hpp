@@ -100,6 +100,9 @@ struct Tcb {
   TimeUs persist_deadline = kNever;
   TimeUs persist_backoff = 0;
   TimeUs tw_deadline = kNever;
+  TimeUs ka_deadline = kNever;
+  TimeUs last_received = 0;
+  std::uint32_t ka_probes = 0;
   TimeUs scheduled = kNever;  // deadline of this TCB's timer wheel entry
 
   std::uint8_t pending_events = 0;  // bit per EventType
@@ -131,6 +134,7 @@ struct Stack::Impl {
   void tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept;
   void tcp_after_burst() noexcept;
   void tcp_timer(Tcb& t) noexcept;
+  bool keepalive(Tcb& t) noexcept;
   Tcb* tcb_create(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport) noexcept;
   void tcb_destroy(Tcb& t) noexcept;
   void set_state(Tcb& t, TcpState s) noexcept;

@@ -136,6 +136,10 @@ void Stack::Impl::set_state(Tcb& t, TcpState s) noexcept {
   // An orphaned FIN-WAIT-2 (application closed, peer never sends FIN) would
   // live forever; give it the TIME-WAIT period, like Linux's tcp_fin_timeout.
   if (s == TcpState::kFinWait2 && !t.attached) t.tw_deadline = now + cfg.time_wait;
+  if (s == TcpState::kEstablished && cfg.keepalive_idle != 0) {
+    t.last_received = now;
+    t.ka_deadline = now + cfg.keepalive_idle;
+  }
 }
 
 void Stack::Impl::emit(Tcb& t, EventType e) noexcept {
@@ -171,7 +175,7 @@ void Stack::Impl::enter_closed(Tcb& t, bool reset) noexcept {
     flows.erase(t.key);
     t.in_flow_table = false;
   }
-  t.rto_deadline = t.delack_deadline = t.persist_deadline = t.tw_deadline = kNever;
+  t.rto_deadline = t.delack_deadline = t.persist_deadline = t.tw_deadline = t.ka_deadline = kNever;
   t.sndbuf.clear();
   if (reset) {
     free_receive_queues(t);
@@ -193,7 +197,8 @@ void Stack::Impl::enter_time_wait(Tcb& t) noexcept {
 }
 
 void Stack::Impl::arm_timer(Tcb& t) noexcept {
-  const TimeUs d = std::min({t.rto_deadline, t.delack_deadline, t.persist_deadline, t.tw_deadline});
+  const TimeUs d =
+      std::min({t.rto_deadline, t.delack_deadline, t.persist_deadline, t.tw_deadline, t.ka_deadline});
   if (d < t.scheduled) {
     t.scheduled = d;
     wheel.schedule(t.index, d);
@@ -434,6 +439,28 @@ void Stack::Impl::rtt_sample(Tcb& t, TimeUs r) noexcept {
     t.srtt = (7 * t.srtt + r) / 8;
   }
   t.rto = std::clamp(t.srtt + std::max<TimeUs>(cfg.timer_tick, 4 * t.rttvar), cfg.rto_min, cfg.rto_max);
+}
+
+bool Stack::Impl::keepalive(Tcb& t) noexcept {
+  // RFC 1122 §4.2.3.6. Returns true when the connection was given up.
+  if (cfg.keepalive_idle == 0 || (t.state != TcpState::kEstablished && t.state != TcpState::kCloseWait))
+    return false;
+  if (now - t.last_received < cfg.keepalive_idle) {
+    t.ka_deadline = t.last_received + cfg.keepalive_idle;  // traffic since: wait again
+    return false;
+  }
+  if (t.ka_probes >= cfg.keepalive_probes) {
+    ++ctr.tcp_timeouts;
+    send_rst(t.remote_ip, t.remote_port, t.local_port, t.snd_nxt, TcpSeq(0), wire::kTcpRst);
+    enter_closed(t, true);
+    return true;
+  }
+  // The probe: SEG.SEQ = SND.NXT - 1 with no data draws an ACK from a live peer.
+  ++t.ka_probes;
+  ++ctr.tcp_keepalive_probes;
+  send_segment(t, t.snd_max - 1, 0, wire::kTcpAck);
+  t.ka_deadline = now + cfg.keepalive_interval;
+  return false;
 }
 
 // ---- SYN cookies (RFC 4987 §3.6) ----
@@ -717,6 +744,8 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
     }
     return drop(m, DropReason::kTcpOutOfWindow);
   }
+  t.last_received = now;
+  t.ka_probes = 0;
   // Second: RST (RFC 5961 §3.2: exact match resets, in-window gets a challenge ACK).
   if (rst) {
     rte_pktmbuf_free(m);
@@ -1110,6 +1139,14 @@ void Stack::Impl::tcp_timer(Tcb& t) noexcept {
   if (t.delack_deadline <= now) {
     t.delack_deadline = kNever;
     t.ack_now = true;
+  }
+  if (t.ka_deadline <= now) {
+    t.ka_deadline = kNever;
+    if (keepalive(t)) return;
+  }
+  if (cfg.keepalive_idle != 0 && t.ka_deadline == kNever &&
+      (t.state == TcpState::kEstablished || t.state == TcpState::kCloseWait)) {
+    t.ka_deadline = std::max(now + 1, t.last_received + cfg.keepalive_idle);
   }
   output(t);
 }

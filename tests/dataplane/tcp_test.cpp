@@ -626,6 +626,32 @@ TEST_F(TcpTest, PastTheBacklogSynCookiesAcceptWithoutState) {
   EXPECT_EQ(stack_->counters().tcp_syn_cookies_accepted, 1u);
 }
 
+TEST_F(TcpTest, KeepAliveProbesAnIdlePeerAndGivesUp) {
+  StackConfig cfg;
+  cfg.keepalive_idle = 10'000'000;
+  cfg.keepalive_interval = 1'000'000;
+  cfg.keepalive_probes = 3;
+  make_stack(cfg);
+  const ConnId c = establish(1000, false);
+  advance(9'000'000);
+  EXPECT_TRUE(out().empty());
+  advance(1'500'000);
+  auto s = out();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].seq, iss_) << "probe carries SND.NXT - 1";
+  EXPECT_TRUE(s[0].payload.empty());
+  // The peer answers: the idle clock starts again.
+  inject(wire::kTcpAck, irs_ + 1, iss_ + 1, 65535);
+  out();
+  advance(9'000'000);
+  EXPECT_TRUE(out().empty());
+  // Now the peer is gone: three probes, then reset.
+  advance(5'000'000);
+  EXPECT_EQ(stack_->counters().tcp_keepalive_probes, 4u);
+  EXPECT_TRUE(has_event(events(), EventType::kReset));
+  EXPECT_EQ(stack_->info(c)->state, TcpState::kClosed);
+}
+
 TEST_F(TcpTest, RetransmittedSynGetsTheSynAckAgain) {
   stack_->listen(80);
   inject(wire::kTcpSyn, 1000, 0, 65535);
