@@ -1,0 +1,59 @@
+#include "dataplane/packet_pool.hpp"
+
+#include <rte_errno.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include <cstring>
+#include <stdexcept>
+
+namespace mxdp::dataplane {
+
+PacketPool::PacketPool(const PacketPoolConfig& c) {
+  pool_ = rte_pktmbuf_pool_create(c.name.c_str(), c.mbufs, c.cache, 0, c.data_room,
+                                  c.socket < 0 ? SOCKET_ID_ANY : c.socket);
+  if (pool_ == nullptr) {
+    throw std::runtime_error("cannot create mbuf pool '" + c.name + "' of " + std::to_string(c.mbufs) +
+                             " mbufs: " + rte_strerror(rte_errno) +
+                             ". Give the EAL more memory (-m 1024 with --no-huge, or reserve more hugepages) "
+                             "or lower the pool size in the config; pool names must be unique per process.");
+  }
+}
+
+PacketPool::~PacketPool() {
+  rte_mempool_free(pool_);
+}
+
+std::uint32_t PacketPool::capacity() const noexcept {
+  return pool_->size;
+}
+
+std::uint32_t PacketPool::available() const noexcept {
+  return rte_mempool_avail_count(pool_);
+}
+
+rte_mbuf* mbuf_from_bytes(PacketPool& pool, std::span<const std::uint8_t> bytes) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(pool.raw());
+  if (m == nullptr) return nullptr;
+  char* p = rte_pktmbuf_append(m, static_cast<std::uint16_t>(bytes.size()));
+  if (p == nullptr || bytes.size() > UINT16_MAX) {
+    rte_pktmbuf_free(m);
+    return nullptr;
+  }
+  if (!bytes.empty()) std::memcpy(p, bytes.data(), bytes.size());
+  return m;
+}
+
+std::span<const std::uint8_t> mbuf_bytes(const rte_mbuf* m) noexcept {
+  return {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len};
+}
+
+std::uint32_t mbuf_length(const rte_mbuf* m) noexcept {
+  return m->pkt_len;
+}
+
+void mbuf_free(rte_mbuf* m) noexcept {
+  rte_pktmbuf_free(m);
+}
+
+}  // namespace mxdp::dataplane

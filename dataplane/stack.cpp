@@ -1,0 +1,325 @@
+// Stack: the link and network layers (Ethernet, ARP, IPv4, ICMP echo), the TX
+// burst buffer, timers and the application API. TCP lives in tcp.cpp.
+
+#include "dataplane/stack.hpp"
+
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "dataplane/ethernet.hpp"
+#include "dataplane/icmp.hpp"
+#include "dataplane/packet_io.hpp"
+#include "dataplane/packet_pool.hpp"
+#include "dataplane/stack_impl.hpp"
+
+namespace mxdp::dataplane {
+
+namespace {
+constexpr std::size_t kArpPendingPerHop = 32;
+// All hops together: spoofed sources (a SYN flood) must not pin the pool.
+constexpr std::size_t kArpPendingTotal = 256;
+constexpr TimeUs kArpPendingTimeout = 3'000'000;  // RFC 1122 §2.3.2.2: drop what cannot be resolved
+constexpr TimeUs kArpExpireInterval = 1'000'000;
+}  // namespace
+
+const char* tcp_state_name(TcpState s) noexcept {
+  switch (s) {
+    case TcpState::kClosed:
+      return "CLOSED";
+    case TcpState::kSynSent:
+      return "SYN-SENT";
+    case TcpState::kSynReceived:
+      return "SYN-RECEIVED";
+    case TcpState::kEstablished:
+      return "ESTABLISHED";
+    case TcpState::kFinWait1:
+      return "FIN-WAIT-1";
+    case TcpState::kFinWait2:
+      return "FIN-WAIT-2";
+    case TcpState::kCloseWait:
+      return "CLOSE-WAIT";
+    case TcpState::kClosing:
+      return "CLOSING";
+    case TcpState::kLastAck:
+      return "LAST-ACK";
+    case TcpState::kTimeWait:
+      return "TIME-WAIT";
+  }
+  return "?";
+}
+
+Stack::Impl::Impl(const StackConfig& config, PacketIo& io_, PacketPool& pool_, TimeUs now_)
+    : cfg(config),
+      io(io_),
+      pool(pool_),
+      mp(pool_.raw()),
+      now(now_),
+      netmask(config.prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - config.prefix_length)),
+      arp(config.arp_lifetime),
+      next_ephemeral(config.ephemeral_first),
+      wheel(config.timer_tick, 4096, now_) {}
+
+Stack::Impl::~Impl() {
+  for (auto& t : conns) {
+    if (t) free_receive_queues(*t);
+  }
+  for (auto& [hop, p] : arp_pending) {
+    for (rte_mbuf* m : p.packets)
+      rte_pktmbuf_free(m);
+  }
+  for (std::uint16_t i = 0; i < txn; ++i)
+    rte_pktmbuf_free(txq[i]);
+}
+
+void Stack::Impl::drop(rte_mbuf* m, DropReason r) noexcept {
+  ++ctr.drops[static_cast<std::size_t>(r)];
+  rte_pktmbuf_free(m);
+}
+
+void Stack::Impl::input(rte_mbuf* m) noexcept {
+  ++ctr.rx_packets;
+  ctr.rx_bytes += m->pkt_len;
+  // Frames fit one mbuf at the MTU we configure; a chained frame would need
+  // checksums over segments, which the stack does not do.
+  if (m->nb_segs != 1) return drop(m, DropReason::kMultiSegment);
+  std::span<const std::uint8_t> frame(rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len);
+  const EthInput eth = ethernet_input(frame, cfg.mac);
+  if (eth.payload == EthPayload::kDrop) return drop(m, eth.drop);
+  rte_pktmbuf_adj(m, sizeof(wire::EthernetHeader));
+
+  if (eth.payload == EthPayload::kArp) {
+    std::array<std::uint8_t, sizeof(wire::ArpPacket)> reply{};
+    const ArpResult r =
+        arp_input({rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len}, cfg.ip, cfg.mac, arp, now, reply);
+    if (r.learned) {
+      auto it = arp_pending.find(r.sender_ip.value);
+      if (it != arp_pending.end()) {
+        std::vector<rte_mbuf*> pkts = std::move(it->second.packets);
+        arp_pending.erase(it);
+        arp_pending_total -= pkts.size();
+        for (rte_mbuf* p : pkts)
+          eth_output(p, eth.src, wire::kEtherTypeIpv4);
+      }
+    }
+    if (r.action == ArpResult::Action::kReplied) {
+      // Reuse the request's mbuf for the reply.
+      rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - sizeof(wire::ArpPacket)));
+      std::memcpy(rte_pktmbuf_mtod(m, std::uint8_t*), reply.data(), reply.size());
+      m->ol_flags = 0;
+      ++ctr.arp_replies_sent;
+      return eth_output(m, eth.src, wire::kEtherTypeArp);
+    }
+    if (r.action == ArpResult::Action::kDrop) return drop(m, r.drop);
+    rte_pktmbuf_free(m);
+    return;
+  }
+
+  bool verified = false;
+  if (cfg.rx_checksum_offload) {
+    const auto ip_flags = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
+    if (ip_flags == RTE_MBUF_F_RX_IP_CKSUM_BAD) return drop(m, DropReason::kIpBadChecksum);
+    verified = ip_flags == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  }
+  const Ipv4Input ip = ipv4_input({rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len}, cfg.ip, verified);
+  if (!ip.ok) return drop(m, ip.drop);
+  // Ethernet pads short frames to 60 bytes: the IP total length is the truth.
+  if (m->data_len > ip.total_length)
+    rte_pktmbuf_trim(m, static_cast<std::uint16_t>(m->data_len - ip.total_length));
+  rte_pktmbuf_adj(m, ip.header_length);
+
+  switch (ip.protocol) {
+    case wire::kIpProtoTcp:
+      return tcp_input(m, ip);
+    case wire::kIpProtoIcmp: {
+      const IcmpResult r = icmp_echo_input({rte_pktmbuf_mtod(m, std::uint8_t*), m->data_len});
+      if (!r.reply) return drop(m, r.drop);
+      ++ctr.icmp_echo_replies;
+      m->ol_flags = 0;
+      return ip_output(m, ip.src, wire::kIpProtoIcmp);
+    }
+    default:
+      return drop(m, DropReason::kIpUnknownProtocol);
+  }
+}
+
+void Stack::Impl::ip_output(rte_mbuf* m, Ipv4Address dst, std::uint8_t protocol) noexcept {
+  const std::uint16_t total = static_cast<std::uint16_t>(m->pkt_len + sizeof(wire::Ipv4Header));
+  auto* h = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, sizeof(wire::Ipv4Header)));
+  if (h == nullptr) return drop(m, DropReason::kNoMbuf);
+  const bool offload = cfg.tx_ipv4_checksum_offload;
+  ipv4_write(std::span<std::uint8_t, sizeof(wire::Ipv4Header)>(h, sizeof(wire::Ipv4Header)), cfg.ip, dst,
+             protocol, total, ip_id++, 64, !offload);
+  m->l3_len = sizeof(wire::Ipv4Header);
+  if (offload) m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+
+  Ipv4Address hop = dst;
+  if ((dst.value & netmask) != (cfg.ip.value & netmask)) {
+    if (!cfg.gateway) return drop(m, DropReason::kArpUnresolved);
+    hop = *cfg.gateway;
+  }
+  const ArpCache::Lookup l = arp.lookup(hop, now);
+  if (l.needs_request) {
+    arp.note_request(hop, now);
+    send_arp(wire::kArpRequest, MacAddress::broadcast(), MacAddress{}, hop);
+  }
+  if (l.mac) return eth_output(m, *l.mac, wire::kEtherTypeIpv4);
+  if (arp_pending_total >= kArpPendingTotal) return drop(m, DropReason::kArpPendingOverflow);
+  auto& pending = arp_pending[hop.value];
+  if (pending.packets.size() >= kArpPendingPerHop) return drop(m, DropReason::kArpPendingOverflow);
+  if (pending.packets.empty()) pending.since = now;
+  pending.packets.push_back(m);
+  ++arp_pending_total;
+}
+
+void Stack::Impl::eth_output(rte_mbuf* m, MacAddress dst, std::uint16_t ether_type) noexcept {
+  auto* h = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_prepend(m, sizeof(wire::EthernetHeader)));
+  if (h == nullptr) return drop(m, DropReason::kNoMbuf);
+  ethernet_write(std::span<std::uint8_t, sizeof(wire::EthernetHeader)>(h, sizeof(wire::EthernetHeader)), dst,
+                 cfg.mac, ether_type);
+  m->l2_len = sizeof(wire::EthernetHeader);
+  tx(m);
+}
+
+void Stack::Impl::send_arp(std::uint16_t op, MacAddress dst_mac, MacAddress target_mac,
+                           Ipv4Address target_ip) noexcept {
+  rte_mbuf* m = rte_pktmbuf_alloc(mp);
+  if (m == nullptr) {
+    ++ctr.drops[static_cast<std::size_t>(DropReason::kNoMbuf)];
+    return;
+  }
+  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, sizeof(wire::ArpPacket)));
+  if (p == nullptr) return drop(m, DropReason::kNoMbuf);
+  arp_write(std::span<std::uint8_t, sizeof(wire::ArpPacket)>(p, sizeof(wire::ArpPacket)), op, cfg.mac, cfg.ip,
+            target_mac, target_ip);
+  if (op == wire::kArpRequest) ++ctr.arp_requests_sent;
+  eth_output(m, dst_mac, wire::kEtherTypeArp);
+}
+
+void Stack::Impl::tx(rte_mbuf* m) noexcept {
+  txq[txn++] = m;
+  if (txn == kTxBurst) flush();
+}
+
+void Stack::Impl::flush() noexcept {
+  if (txn == 0) return;
+  std::array<std::uint32_t, kTxBurst> lengths;
+  for (std::uint16_t i = 0; i < txn; ++i)
+    lengths[i] = txq[i]->pkt_len;
+  const std::uint16_t sent = io.tx_burst(txq.data(), txn);
+  for (std::uint16_t i = 0; i < sent; ++i)
+    ctr.tx_bytes += lengths[i];
+  ctr.tx_packets += sent;
+  // Free the unsent tail (DPDK basicfwd): TCP retransmits what mattered.
+  for (std::uint16_t i = sent; i < txn; ++i)
+    drop(txq[i], DropReason::kTxFull);
+  txn = 0;
+}
+
+void Stack::Impl::run_timers() noexcept {
+  due.clear();
+  wheel.advance(now, due);
+  for (const auto& e : due) {
+    if (e.id >= conns.size() || !conns[e.id]) continue;
+    Tcb& t = *conns[e.id];
+    if (t.scheduled != e.deadline) continue;  // superseded by an earlier entry (lazy cancel)
+    t.scheduled = kNever;
+    tcp_timer(t);
+  }
+  if (now >= next_arp_expire) {
+    arp.expire(now);
+    for (auto it = arp_pending.begin(); it != arp_pending.end();) {
+      if (now - it->second.since >= kArpPendingTimeout) {
+        arp_pending_total -= it->second.packets.size();
+        for (rte_mbuf* m : it->second.packets)
+          drop(m, DropReason::kArpUnresolved);
+        it = arp_pending.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    next_arp_expire = now + kArpExpireInterval;
+  }
+}
+
+// ---- Stack (public API) ----
+
+Stack::Stack(const StackConfig& config, PacketIo& io, PacketPool& pool, TimeUs now)
+    : impl_(std::make_unique<Impl>(config, io, pool, now)) {}
+
+Stack::~Stack() = default;
+
+unsigned Stack::poll(TimeUs now) noexcept {
+  Impl& s = *impl_;
+  s.now = std::max(s.now, now);
+  std::array<rte_mbuf*, 32> burst;
+  const std::uint16_t n = s.io.rx_burst(burst.data(), static_cast<std::uint16_t>(burst.size()));
+  for (std::uint16_t i = 0; i < n; ++i) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void*));
+    s.input(burst[i]);
+  }
+  s.tcp_after_burst();
+  s.run_timers();
+  s.tcp_after_burst();
+  s.flush();
+  return n;
+}
+
+void Stack::input(rte_mbuf* frame) noexcept {
+  impl_->input(frame);
+  impl_->tcp_after_burst();
+}
+
+void Stack::flush() noexcept {
+  impl_->flush();
+}
+
+TimeUs Stack::next_deadline() const noexcept {
+  return impl_->wheel.earliest();
+}
+
+TimeUs Stack::now() const noexcept {
+  return impl_->now;
+}
+
+void Stack::announce() noexcept {
+  // Gratuitous ARP: a request for our own address (RFC 5227 §2.3).
+  impl_->send_arp(wire::kArpRequest, MacAddress::broadcast(), MacAddress{}, impl_->cfg.ip);
+  impl_->flush();
+}
+
+const StackCounters& Stack::counters() const noexcept {
+  return impl_->ctr;
+}
+
+std::size_t Stack::connection_count() const noexcept {
+  return impl_->live;
+}
+
+std::size_t Stack::arp_cache_size() const noexcept {
+  return impl_->arp.size();
+}
+
+const StackConfig& Stack::config() const noexcept {
+  return impl_->cfg;
+}
+
+void Stack::take_events(std::vector<Event>& out) {
+  Impl& s = *impl_;
+  for (auto [index, generation] : s.event_list) {
+    if (index >= s.conns.size() || !s.conns[index]) continue;
+    Tcb& t = *s.conns[index];
+    if (t.generation != generation) continue;
+    const std::uint8_t bits = t.pending_events;
+    t.pending_events = 0;
+    if (!t.attached) continue;
+    for (std::uint8_t e = 0; e <= static_cast<std::uint8_t>(EventType::kReset); ++e) {
+      if (bits & (1u << e))
+        out.push_back(Event{static_cast<EventType>(e), ConnId{index, generation}, t.local_port});
+    }
+  }
+  s.event_list.clear();
+}
+
+}  // namespace mxdp::dataplane

@@ -1,0 +1,213 @@
+#pragma once
+// Internal to the dataplane: the state behind Stack (stack.cpp: Ethernet, ARP,
+// IPv4, ICMP, API; tcp.cpp: TCP). Not for the layers above. DPDK types appear
+// only as forward-declared pointers.
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "dataplane/arp.hpp"
+#include "dataplane/ipv4.hpp"
+#include "dataplane/send_buffer.hpp"
+#include "dataplane/stack.hpp"
+#include "dataplane/tcp_options.hpp"
+#include "dataplane/tcp_seq.hpp"
+#include "dataplane/timer_wheel.hpp"
+
+struct rte_mempool;
+
+namespace mxdp::dataplane {
+
+// A parsed TCP segment; `m`'s data is the payload (headers stripped).
+struct TcpSegment {
+  TcpSeq seq;
+  TcpSeq ack;
+  std::uint8_t flags = 0;
+  std::uint16_t window = 0;  // raw field, not yet scaled
+  std::uint32_t payload = 0;
+  TcpOptions options;
+  rte_mbuf* m = nullptr;
+  // SEG.LEN of RFC 9293: payload plus one for SYN and one for FIN.
+  std::uint32_t seq_length() const noexcept;
+};
+
+struct OooSegment {
+  TcpSeq seq;
+  std::uint32_t payload;
+  bool fin;
+  rte_mbuf* m;  // payload mbuf (may hold 0 bytes when only the FIN is out of order)
+};
+
+// The transmission control block (RFC 9293 §3.3.1).
+struct Tcb {
+  std::uint32_t index = 0;
+  std::uint32_t generation = 0;
+  TcpState state = TcpState::kClosed;
+  Ipv4Address remote_ip;
+  std::uint16_t remote_port = 0;
+  std::uint16_t local_port = 0;
+  std::uint64_t key = 0;
+  bool in_flow_table = false;
+  bool attached = false;  // the application holds a handle
+  bool passive = false;   // created by a listener
+  bool half_open_counted = false;
+  bool shutdown_requested = false;
+
+  // Send sequence space.
+  TcpSeq iss, snd_una, snd_nxt, snd_max, snd_wl1, snd_wl2, recover;
+  std::uint32_t snd_wnd = 0;
+  std::uint32_t max_snd_wnd = 0;
+  std::uint8_t snd_wscale = 0;
+  std::uint8_t rcv_wscale = 0;
+  std::uint32_t mss = 536;  // payload bytes per segment (options already subtracted)
+  std::uint32_t cwnd = 0;
+  std::uint32_t ssthresh = 0;
+  std::uint32_t dupacks = 0;
+  bool in_recovery = false;
+  bool syn_acked = false;
+  bool fin_queued = false;
+  bool fin_acked = false;
+  SendBuffer sndbuf;
+  bool want_writable = false;
+
+  // RTT (RFC 6298), one timed segment at a time (Karn's rule).
+  TimeUs srtt = 0, rttvar = 0, rto = 0;
+  bool rtt_valid = false;
+  bool rtt_timing = false;
+  TcpSeq rtt_seq;
+  TimeUs rtt_start = 0;
+  std::uint32_t retransmits = 0;  // consecutive timeouts
+
+  // Receive sequence space.
+  TcpSeq irs, rcv_nxt, rcv_adv;
+  std::deque<rte_mbuf*> rxq;
+  std::size_t rxq_bytes = 0;
+  std::vector<OooSegment> ooo;
+  std::size_t ooo_bytes = 0;
+  bool fin_received = false;
+
+  bool ws_ok = false, ts_ok = false, sack_ok = false;
+  std::uint32_t ts_recent = 0;
+
+  bool ack_now = false;
+  std::uint32_t unacked_segments = 0;
+
+  TimeUs rto_deadline = kNever;
+  TimeUs delack_deadline = kNever;
+  TimeUs persist_deadline = kNever;
+  TimeUs persist_backoff = 0;
+  TimeUs tw_deadline = kNever;
+  TimeUs ka_deadline = kNever;
+  TimeUs last_received = 0;
+  std::uint32_t ka_probes = 0;
+  TimeUs scheduled = kNever;  // deadline of this TCB's timer wheel entry
+
+  std::uint8_t pending_events = 0;  // bit per EventType
+  bool dirty = false;               // output() due at the end of the RX burst
+
+  bool synchronized() const noexcept {
+    return state != TcpState::kClosed && state != TcpState::kSynSent && state != TcpState::kSynReceived;
+  }
+  TcpSeq data_end() const noexcept {
+    return snd_una + static_cast<std::uint32_t>(sndbuf.size()) + (syn_acked ? 0 : 1);
+  }
+};
+
+struct Stack::Impl {
+  Impl(const StackConfig& config, PacketIo& io, PacketPool& pool, TimeUs now);
+  ~Impl();
+
+  // stack.cpp: link and network layers.
+  void input(rte_mbuf* m) noexcept;
+  void ip_output(rte_mbuf* m, Ipv4Address dst, std::uint8_t protocol) noexcept;
+  void eth_output(rte_mbuf* m, MacAddress dst, std::uint16_t ether_type) noexcept;
+  void send_arp(std::uint16_t op, MacAddress dst_mac, MacAddress target_mac, Ipv4Address target_ip) noexcept;
+  void tx(rte_mbuf* m) noexcept;
+  void flush() noexcept;
+  void drop(rte_mbuf* m, DropReason r) noexcept;
+  void run_timers() noexcept;
+
+  // tcp.cpp
+  void tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept;
+  void tcp_after_burst() noexcept;
+  void tcp_timer(Tcb& t) noexcept;
+  bool keepalive(Tcb& t) noexcept;
+  Tcb* tcb_create(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport) noexcept;
+  void tcb_destroy(Tcb& t) noexcept;
+  void set_state(Tcb& t, TcpState s) noexcept;
+  void enter_closed(Tcb& t, bool reset) noexcept;
+  void enter_time_wait(Tcb& t) noexcept;
+  void output(Tcb& t) noexcept;
+  bool send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8_t flags) noexcept;
+  void send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq seq, TcpSeq ack,
+                std::uint8_t flags) noexcept;
+  void send_challenge_ack(Tcb& t) noexcept;
+  std::uint32_t syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
+                           std::uint32_t t, std::uint32_t mss_index) const noexcept;
+  void send_syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
+                       std::optional<std::uint16_t> peer_mss) noexcept;
+  Tcb* accept_syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport,
+                         const TcpSegment& s) noexcept;
+  std::uint32_t receive_window(const Tcb& t) const noexcept;
+  void process_ack(Tcb& t, const TcpSegment& s) noexcept;
+  void process_data(Tcb& t, TcpSegment& s) noexcept;
+  void process_fin(Tcb& t) noexcept;
+  void drain_ooo(Tcb& t) noexcept;
+  void free_receive_queues(Tcb& t) noexcept;
+  void retransmit_first(Tcb& t) noexcept;
+  void rtt_sample(Tcb& t, TimeUs rtt) noexcept;
+  void arm_timer(Tcb& t) noexcept;
+  void mark_dirty(Tcb& t) noexcept;
+  void emit(Tcb& t, EventType e) noexcept;
+  void window_update_after_read(Tcb& t) noexcept;
+  TcpSeq make_isn(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport) const noexcept;
+  Tcb* find(ConnId c) const noexcept;
+  std::uint32_t eff_mss(std::optional<std::uint16_t> peer_mss, bool ts) const noexcept;
+  std::uint8_t our_wscale() const noexcept;
+  static std::uint64_t flow_key(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport) noexcept {
+    return (std::uint64_t{rip.value} << 32) | (std::uint64_t{rport} << 16) | lport;
+  }
+
+  StackConfig cfg;
+  PacketIo& io;
+  PacketPool& pool;
+  rte_mempool* mp;
+  TimeUs now;
+  StackCounters ctr;
+  std::uint32_t netmask;
+
+  ArpCache arp;
+  struct ArpPending {
+    TimeUs since = 0;
+    std::vector<rte_mbuf*> packets;
+  };
+  std::unordered_map<std::uint32_t, ArpPending> arp_pending;  // next hop -> IPv4 packets
+  std::size_t arp_pending_total = 0;
+  TimeUs next_arp_expire = 0;
+
+  static constexpr std::uint16_t kTxBurst = 32;
+  std::array<rte_mbuf*, kTxBurst> txq{};
+  std::uint16_t txn = 0;
+  std::uint16_t ip_id = 0;
+
+  std::vector<std::unique_ptr<Tcb>> conns;
+  std::vector<std::uint32_t> free_slots;
+  std::vector<std::uint32_t> generations;  // per slot, bumped when a TCB is destroyed
+  std::size_t live = 0;
+  std::unordered_map<std::uint64_t, std::uint32_t> flows;
+  struct Listener {
+    std::uint32_t half_open = 0;
+  };
+  std::unordered_map<std::uint16_t, Listener> listeners;
+  std::uint16_t next_ephemeral;
+
+  TimerWheel wheel;
+  std::vector<TimerWheel::Entry> due;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> event_list;  // (index, generation)
+  std::vector<std::uint32_t> dirty_list;
+};
+
+}  // namespace mxdp::dataplane

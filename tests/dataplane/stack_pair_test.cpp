@@ -1,0 +1,226 @@
+// Two stacks in one process: over the ring port pair (rte_eth_from_rings) and
+// over the impairing TestLink. Every byte is checked, every connection must
+// close, and every mbuf must be back in the pool at the end.
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstring>
+#include <random>
+
+#include "dataplane/checksum.hpp"
+#include "dataplane/wire.hpp"
+
+#include "dataplane/packet_pool.hpp"
+#include "dataplane/port.hpp"
+#include "dataplane/test_link.hpp"
+#include "tests/dataplane/eal_environment.hpp"
+#include "tests/dataplane/stack_sim.hpp"
+
+namespace mxdp::dataplane::testing {
+namespace {
+
+const ::testing::Environment* const kEal = ::testing::AddGlobalTestEnvironment(new EalEnvironment());
+
+PacketPoolConfig pool_config(const char* name) {
+  PacketPoolConfig c;
+  c.name = name;
+  c.mbufs = 65535;
+  c.cache = 0;  // exact accounting: available() counts every mbuf
+  return c;
+}
+
+void print(const char* what, const SimResult& r, const Stack& a, const Stack& b) {
+  std::printf(
+      "%s: %llu+%llu completed, %llu bytes each way (client sent %llu), virtual %.3f s, %llu steps, "
+      "retransmits %llu/%llu, fast %llu/%llu, rto %llu/%llu, drops %llu/%llu\n",
+      what, static_cast<unsigned long long>(r.client.completed),
+      static_cast<unsigned long long>(r.server.completed),
+      static_cast<unsigned long long>(r.server.bytes_received),
+      static_cast<unsigned long long>(r.client.bytes_sent), static_cast<double>(r.virtual_time) / 1e6,
+      static_cast<unsigned long long>(r.steps), static_cast<unsigned long long>(a.counters().tcp_retransmits),
+      static_cast<unsigned long long>(b.counters().tcp_retransmits),
+      static_cast<unsigned long long>(a.counters().tcp_fast_retransmits),
+      static_cast<unsigned long long>(b.counters().tcp_fast_retransmits),
+      static_cast<unsigned long long>(a.counters().tcp_rto_expiries),
+      static_cast<unsigned long long>(b.counters().tcp_rto_expiries),
+      static_cast<unsigned long long>(a.counters().total_drops()),
+      static_cast<unsigned long long>(b.counters().total_drops()));
+  for (const Stack* s : {&a, &b}) {
+    const auto& c = s->counters();
+    std::printf(
+        "  %s: rst sent %llu received %llu, timeouts %llu, challenge acks %llu, ooo %llu, probes %llu\n",
+        s == &a ? "a" : "b", static_cast<unsigned long long>(c.tcp_rsts_sent),
+        static_cast<unsigned long long>(c.tcp_rsts_received), static_cast<unsigned long long>(c.tcp_timeouts),
+        static_cast<unsigned long long>(c.tcp_challenge_acks),
+        static_cast<unsigned long long>(c.tcp_ooo_segments),
+        static_cast<unsigned long long>(c.tcp_zero_window_probes));
+    for (std::size_t i = 0; i < s->counters().drops.size(); ++i) {
+      if (s->counters().drops[i] != 0) {
+        std::printf("  %s drop %s: %llu\n", s == &a ? "a" : "b",
+                    std::string(drop_reason_name(static_cast<DropReason>(i))).c_str(),
+                    static_cast<unsigned long long>(s->counters().drops[i]));
+      }
+    }
+  }
+}
+
+void expect_clean(const SimResult& r, const TransferPlan& plan) {
+  EXPECT_FALSE(r.hung) << "the transfer stopped making progress";
+  EXPECT_EQ(r.client.errors, 0u) << "client: " << r.client.first_error;
+  EXPECT_EQ(r.server.errors, 0u) << "server: " << r.server.first_error;
+  EXPECT_EQ(r.client.completed, plan.connections);
+  EXPECT_EQ(r.server.completed, plan.connections);
+}
+
+void run_link(const LinkImpairments& imp, const TransferPlan& plan, const char* name) {
+  PacketPool pool(pool_config(name));
+  {
+    TestLink link(pool, imp);
+    StackSim sim(link.a(), link.b(), pool, &link, sim_config(1), sim_config(2));
+    const SimResult r = sim.transfer(plan);
+    print(name, r, sim.a(), sim.b());
+    std::printf("link: sent %llu lost %llu reordered %llu duplicated %llu corrupted %llu\n",
+                static_cast<unsigned long long>(link.counters().sent),
+                static_cast<unsigned long long>(link.counters().lost),
+                static_cast<unsigned long long>(link.counters().reordered),
+                static_cast<unsigned long long>(link.counters().duplicated),
+                static_cast<unsigned long long>(link.counters().corrupted));
+    expect_clean(r, plan);
+    EXPECT_TRUE(sim.drain()) << "connections left: " << sim.a().connection_count() << " + "
+                             << sim.b().connection_count();
+    EXPECT_EQ(sim.a().counters().tcp_established, 0u);
+    EXPECT_EQ(sim.b().counters().tcp_established, 0u);
+    sim.destroy();
+  }
+  EXPECT_EQ(pool.available(), pool.capacity()) << "mbufs lost";
+}
+
+TEST(StackPair, CleanLinkTransfersAreByteExact) {
+  TransferPlan plan;
+  plan.connections = 50;
+  run_link(LinkImpairments{}, plan, "clean");
+}
+
+LinkImpairments lossy() {
+  LinkImpairments imp;
+  imp.loss = 0.05;
+  imp.reorder = 0.05;
+  imp.duplicate = 0.01;
+  imp.corrupt = 0.005;
+  imp.delay = 50;
+  imp.reorder_delay = 300;
+  imp.seed = 7;
+  return imp;
+}
+
+TEST(StackPair, LossyLinkTransfersAreByteExact) {
+  TransferPlan plan;
+  plan.connections = 200;
+  plan.concurrency = 50;
+  plan.max_size = 32 * 1024;
+  plan.large_size = 256 * 1024;
+  run_link(lossy(), plan, "lossy");
+}
+
+TEST(StackPairLong, LossyLink1000Connections) {
+  TransferPlan plan;
+  plan.connections = 1000;
+  plan.concurrency = 100;
+  run_link(lossy(), plan, "lossy_long");
+}
+
+// A SYN flood from spoofed addresses at the server while transfers run: the
+// half-open bound (syn_backlog) holds, the flood's TCBs time out, and the
+// real transfers complete byte-exact.
+TEST(StackPair, SynFloodDoesNotStopEstablishedTransfers) {
+  PacketPool pool(pool_config("flood"));
+  std::uint64_t flood_syns = 0;
+  {
+    TestLink link(pool, LinkImpairments{});
+    StackConfig server = sim_config(2);
+    server.syn_backlog = 64;
+    StackSim sim(link.a(), link.b(), pool, &link, sim_config(1), server);
+    std::mt19937 rng(3);
+    TransferPlan plan;
+    plan.connections = 100;
+    plan.concurrency = 20;
+    plan.each_step = [&](Stack&, Stack& b, TimeUs) {
+      for (int i = 0; i < 4; ++i) {
+        std::vector<std::uint8_t> f(14 + 20 + 20, 0);
+        auto* e = reinterpret_cast<wire::EthernetHeader*>(f.data());
+        std::memcpy(e->dst, b.config().mac.bytes.data(), 6);
+        e->src[0] = 0x02;
+        e->src[5] = 0x99;
+        e->ether_type.set(wire::kEtherTypeIpv4);
+        auto* ip = reinterpret_cast<wire::Ipv4Header*>(f.data() + 14);
+        const Ipv4Address src =
+            Ipv4Address::from_octets(10, 0, 0, static_cast<std::uint8_t>(100 + rng() % 100));
+        ip->version_ihl = 0x45;
+        ip->total_length.set(40);
+        ip->ttl = 64;
+        ip->protocol = wire::kIpProtoTcp;
+        ip->src.set(src.value);
+        ip->dst.set(b.config().ip.value);
+        ip->checksum.set(ipv4_header_checksum({f.data() + 14, 20}));
+        auto* t = reinterpret_cast<wire::TcpHeader*>(f.data() + 34);
+        t->src_port.set(static_cast<std::uint16_t>(1024 + rng() % 60000));
+        t->dst_port.set(80);
+        t->seq.set(rng());
+        t->data_offset = 5 << 4;
+        t->flags = wire::kTcpSyn;
+        t->window.set(1000);
+        t->checksum.set(tcp_checksum(src, b.config().ip, {f.data() + 34, 20}));
+        if (rte_mbuf* m = mbuf_from_bytes(pool, f)) b.input(m);
+        ++flood_syns;
+      }
+    };
+    const SimResult r = sim.transfer(plan);
+    print("flood", r, sim.a(), sim.b());
+    expect_clean(r, plan);
+    EXPECT_GT(sim.b().counters().drop(DropReason::kTcpBacklogFull), 0u) << "the backlog bound was reached";
+    EXPECT_GT(sim.b().counters().tcp_syn_cookies_sent, 0u);
+    EXPECT_GT(sim.b().counters().tcp_syn_cookies_accepted, 0u) << "real clients got in past the full backlog";
+    EXPECT_TRUE(sim.drain());
+    sim.destroy();
+  }
+  std::printf("flood: %llu spoofed SYNs\n", static_cast<unsigned long long>(flood_syns));
+  EXPECT_EQ(pool.available(), pool.capacity()) << "mbufs lost";
+}
+
+void run_ring(const TransferPlan& plan, const char* name) {
+  PacketPool pool(pool_config(name));
+  {
+    RingPortPair pair(std::string(name) + "r", 8192);
+    PortConfig pc;
+    Port pa(pair.a(), pool, pc);
+    Port pb(pair.b(), pool, pc);
+    ASSERT_TRUE(pa.wait_link_up(1000));
+    EXPECT_TRUE(pa.link().up);
+    PortQueue qa(pa.id(), 0), qb(pb.id(), 0);
+    StackConfig ca = sim_config(1), cb = sim_config(2);
+    ca.mac = pa.mac();
+    cb.mac = pb.mac();
+    ASSERT_NE(ca.mac, cb.mac);
+    StackSim sim(qa, qb, pool, nullptr, ca, cb);
+    const SimResult r = sim.transfer(plan);
+    print(name, r, sim.a(), sim.b());
+    expect_clean(r, plan);
+    EXPECT_TRUE(sim.drain());
+    sim.destroy();
+  }
+  EXPECT_EQ(pool.available(), pool.capacity()) << "mbufs lost";
+}
+
+TEST(StackPair, RingPortPair1000Connections) {
+  TransferPlan plan;
+  plan.connections = 1000;
+  plan.concurrency = 100;
+  plan.max_size = 16 * 1024;
+  plan.large_every = 100;
+  plan.large_size = 256 * 1024;
+  run_ring(plan, "ring");
+}
+
+}  // namespace
+}  // namespace mxdp::dataplane::testing
