@@ -2,15 +2,24 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 namespace mxdp::cli {
 namespace {
 
+// Files under the test's own temporary directory, removed at exit. The name
+// is a plain array (no destructor), so the exit handler can still read it.
+char g_dir[] = "/tmp/mxdp-config-test-XXXXXX";
+
 std::string write_temp(const std::string& text) {
   static int n = 0;
-  std::string path =
-      "/tmp/mxdp-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".toml";
+  if (n == 0) {
+    ::mkdtemp(g_dir);
+    std::atexit([] { std::filesystem::remove_all(g_dir); });
+  }
+  std::string path = std::string(g_dir) + "/" + std::to_string(n++) + ".toml";
   std::ofstream(path) << text;
   return path;
 }
