@@ -7,31 +7,13 @@ DATA) and mxdp serve (CHUNKING: BDAT), counts checked in the JSON report.
 import json
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 import unittest
 
-MXDP = sys.argv.pop(1) if len(sys.argv) > 1 else "build/asan/mxdp"
+from peers import free_port, mxdp_from_argv, wait_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, timeout=20):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on {port}")
+MXDP = mxdp_from_argv()
 
 
 class Loadgen(unittest.TestCase):
