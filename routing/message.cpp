@@ -94,20 +94,20 @@ void Body::release() noexcept {
 void* Message::operator new(std::size_t size) {
 #ifdef MXDP_HAVE_JEMALLOC
   // mallocx uses the calling thread's tcache: no lock on the hot path.
-  void* p = mallocx(size, 0);
+  void* p = mallocx(size, MALLOCX_ALIGN(alignof(Message)));
   if (p == nullptr) throw std::bad_alloc();
   return p;
 #else
-  return ::operator new(size);
+  return ::operator new (size, std::align_val_t{alignof(Message)});
 #endif
 }
 
 void Message::operator delete(void* p, std::size_t size) noexcept {
   if (p == nullptr) return;
 #ifdef MXDP_HAVE_JEMALLOC
-  sdallocx(p, size, 0);
+  sdallocx(p, size, MALLOCX_ALIGN(alignof(Message)));
 #else
-  ::operator delete(p, size);
+  ::operator delete (p, size, std::align_val_t{alignof(Message)});
 #endif
 }
 
