@@ -223,9 +223,14 @@ class HazardPointer {
   T* protect(const Atom<T*>& src) noexcept {
     T* p = src.load(std::memory_order_relaxed);
     for (;;) {
-      // Relaxed store: ordering against the re-load comes from the asymmetric
-      // fence pair (light here, heavy in reclaim()), not from the store.
-      slot_->ptr.store(static_cast<void*>(p), std::memory_order_relaxed);
+      // Release: this store also ends the protection of whatever the slot
+      // held before (a lookup moving to the next bucket). Our reads of that
+      // object must happen before a reclaimer that sees the new value frees
+      // it; a relaxed store let them float past it (TSan caught the race in
+      // Directory.LookupsRaceMovesWithoutTornOrLostEntries). Free on x86.
+      // Ordering of this store against the re-load below comes from the
+      // asymmetric fence pair (light here, heavy in reclaim()).
+      slot_->ptr.store(static_cast<void*>(p), std::memory_order_release);
       AtomicTraits<Atom>::light_barrier();
       // Acquire: pairs with the writer's release publication of *q.
       T* q = src.load(std::memory_order_acquire);
