@@ -155,8 +155,6 @@ struct Appliance::Impl {
   std::atomic<bool> stopping{false};
   bool joined = false;
   std::uint16_t port = 0;
-  std::mutex bounce_mutex;
-  std::uint64_t bounces = 0;
 
   void run_worker(Worker& w);
   void publish(Worker& w);
@@ -333,7 +331,6 @@ void Appliance::Impl::run_worker(Worker& w) {
   }
   w.sink = nullptr;
   publish(w);
-  (void)sink;
 }
 
 void Appliance::Impl::publish(Worker& w) {
