@@ -37,14 +37,13 @@ std::string errno_text(const char* what) {
 
 }  // namespace
 
-EventLoop::EventLoop(LoopOptions options) : options_(options), scratch_(kScratchBytes) {
+EventLoop::EventLoop(LoopOptions options) : transport::EventLoop(options), scratch_(kScratchBytes) {
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = kWakeTag;
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
-  next_scan_ = Clock::now() + options_.deadline_scan_interval;
 }
 
 EventLoop::~EventLoop() {
@@ -109,7 +108,7 @@ Connection* EventLoop::adopt(int fd, const Endpoint& peer, bool outbound) {
   return raw;
 }
 
-Connection* EventLoop::connect(const Endpoint& to, std::unique_ptr<ConnectionHandler> handler) {
+transport::Connection* EventLoop::connect(const Endpoint& to, std::unique_ptr<ConnectionHandler> handler) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   ++counters_.connects;
   Connection* c = nullptr;
@@ -139,50 +138,16 @@ Connection* EventLoop::connect(const Endpoint& to, std::unique_ptr<ConnectionHan
   return c;
 }
 
-void EventLoop::run_after(std::chrono::milliseconds delay, std::function<void()> fn) {
-  timers_.push_back(Timer{Clock::now() + delay, std::move(fn)});
-}
-
-void EventLoop::post(std::function<void()> fn) {
-  {
-    std::lock_guard lock(posted_mutex_);
-    posted_.push_back(std::move(fn));
-  }
-  wake();
-}
-
 void EventLoop::wake() noexcept {
   std::uint64_t one = 1;
   [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
 }
 
-void EventLoop::stop() noexcept {
-  stop_.store(true, std::memory_order_release);
-  wake();
-}
-
-void EventLoop::run() {
-  while (run_once(std::chrono::milliseconds(50))) {
-  }
-}
-
 bool EventLoop::run_once(std::chrono::milliseconds max_wait) {
   if (stopped()) return false;
-  bool busy = false;
-  for (auto& p : pollers_)
-    busy |= p();
+  bool busy = run_pollers() | run_posted();
   auto now = Clock::now();
-  auto wait = max_wait;
-  if (busy || !dirty_.empty()) {
-    wait = std::chrono::milliseconds(0);
-  } else {
-    for (const Timer& t : timers_) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(t.due - now);
-      wait = std::clamp(left, std::chrono::milliseconds(0), wait);
-    }
-    auto to_scan = std::chrono::duration_cast<std::chrono::milliseconds>(next_scan_ - now);
-    wait = std::clamp(to_scan, std::chrono::milliseconds(0), wait);
-  }
+  auto wait = (busy || !dirty_.empty()) ? std::chrono::milliseconds(0) : idle_wait(now, max_wait);
 
   epoll_event events[kMaxEvents];
   int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, static_cast<int>(wait.count()));
@@ -191,13 +156,6 @@ bool EventLoop::run_once(std::chrono::milliseconds max_wait) {
     if (tag == kWakeTag) {
       std::uint64_t drained;
       [[maybe_unused]] auto r = ::read(wake_fd_, &drained, sizeof drained);
-      std::vector<std::function<void()>> posted;
-      {
-        std::lock_guard lock(posted_mutex_);
-        posted.swap(posted_);
-      }
-      for (auto& fn : posted)
-        fn();
     } else if (tag & kListenerTag) {
       auto index = tag & ~kListenerTag;
       if (index < listeners_.size() && listeners_[index]->fd >= 0) handle_listener(*listeners_[index]);
@@ -207,21 +165,18 @@ bool EventLoop::run_once(std::chrono::milliseconds max_wait) {
     }
   }
 
-  for (auto& p : pollers_)
-    p();
+  run_posted();
+  run_pollers();
   now = Clock::now();
   run_timers(now);
-  if (now >= next_scan_) {
-    scan_deadlines(now);
-    next_scan_ = now + options_.deadline_scan_interval;
-  }
+  scan_deadlines_if_due(now);
   // The end-of-iteration flush: every reply produced in this iteration leaves
   // in one send per connection.
   for (std::size_t i = 0; i < dirty_.size(); ++i) {
     Connection* c = dirty_[i];
     c->dirty_ = false;
     if (c->closed_) continue;
-    if (!c->in_.empty() && !c->reading_paused()) deliver_input(*c);
+    c->deliver_buffered();
     flush(*c);
   }
   dirty_.clear();
@@ -315,23 +270,7 @@ void EventLoop::read_input(Connection& c) noexcept {
     return;
   }
   counters_.bytes_in += static_cast<std::uint64_t>(n);
-  std::string_view bytes(scratch_.data(), static_cast<std::size_t>(n));
-  if (c.in_.empty() && !c.reading_paused()) {
-    std::size_t used = c.handler()->on_input(c, bytes);
-    if (used < bytes.size() && !c.closed_) c.in_.append(bytes.substr(used));
-  } else {
-    c.in_.append(bytes);
-    if (!c.reading_paused()) deliver_input(c);
-  }
-}
-
-void EventLoop::deliver_input(Connection& c) noexcept {
-  if (c.in_.empty() || c.closed_) return;
-  std::string pending;
-  pending.swap(c.in_);
-  std::size_t used = c.handler()->on_input(c, pending);
-  if (c.closed_) return;
-  if (used < pending.size()) c.in_.insert(0, pending, used, std::string::npos);
+  c.receive(std::string_view(scratch_.data(), static_cast<std::size_t>(n)));
 }
 
 void EventLoop::mark_dirty(Connection& c) noexcept {
@@ -355,21 +294,9 @@ void EventLoop::flush(Connection& c) noexcept {
     counters_.bytes_out += static_cast<std::uint64_t>(n);
     c.out_sent_ += static_cast<std::size_t>(n);
   }
-  if (c.out_sent_ == c.out_.size()) {
-    c.out_.clear();
-    c.out_sent_ = 0;
-  } else if (c.out_sent_ > c.out_.size() / 2) {
-    c.out_.erase(0, c.out_sent_);
-    c.out_sent_ = 0;
-  }
-  std::size_t pending = c.pending_output();
   bool was_paused = c.paused_by_output_;
-  if (pending >= options_.output_high_water && !c.paused_by_output_) {
-    c.paused_by_output_ = true;
-    ++counters_.output_pauses;
-  } else if (pending <= options_.output_high_water / 2) {
-    c.paused_by_output_ = false;
-  }
+  if (c.after_send(options_.output_high_water) && c.paused_by_output_) ++counters_.output_pauses;
+  std::size_t pending = c.pending_output();
   bool want_write = pending > 0;
   if (want_write != c.want_write_ || was_paused != c.paused_by_output_) {
     c.want_write_ = want_write;
@@ -398,7 +325,8 @@ void EventLoop::update_interest(Connection& c) noexcept {
   c.epoll_events_ = want;
 }
 
-void EventLoop::close_now(Connection& c, CloseReason reason) noexcept {
+void EventLoop::close_now(transport::Connection& base, CloseReason reason) noexcept {
+  auto& c = static_cast<Connection&>(base);
   if (c.closed_) return;
   c.closed_ = true;
   if (c.fd_ >= 0) {
@@ -420,37 +348,9 @@ void EventLoop::close_all() noexcept {
     close_now(*c, CloseReason::kShutdown);
 }
 
-void EventLoop::scan_deadlines(Clock::time_point now) noexcept {
-  constexpr auto kGoodbyeGrace = std::chrono::seconds(5);
-  for (auto& [id, c] : connections_) {
-    if (c->closed_ || c->deadline_ > now) continue;
-    // A closing connection whose deadline passed has had its grace period.
-    if (c->closing_ || !c->handler() || !c->handler()->on_deadline(*c)) {
-      close_now(*c, CloseReason::kTimeout);
-    } else if (c->closing_) {
-      // The handler said goodbye: a peer that never reads it must not hold
-      // the socket forever.
-      c->deadline_ = now + kGoodbyeGrace;
-    } else if (c->deadline_ <= now) {
-      close_now(*c, CloseReason::kTimeout);  // handled, but no new deadline
-    }
-  }
-}
-
-bool EventLoop::run_timers(Clock::time_point now) {
-  bool ran = false;
-  for (std::size_t i = 0; i < timers_.size();) {
-    if (timers_[i].due <= now) {
-      auto fn = std::move(timers_[i].fn);
-      timers_[i] = std::move(timers_.back());
-      timers_.pop_back();
-      fn();
-      ran = true;
-    } else {
-      ++i;
-    }
-  }
-  return ran;
+void EventLoop::for_each_connection(const std::function<void(transport::Connection&)>& f) {
+  for (auto& [id, c] : connections_)
+    f(*c);
 }
 
 void EventLoop::reap() noexcept {

@@ -8,10 +8,10 @@ namespace mxdp::cli {
 namespace {
 
 using namespace std::chrono_literals;
-using dataplane::kernel::Connection;
-using dataplane::kernel::ConnectionHandler;
-using dataplane::kernel::Endpoint;
 using dataplane::kernel::EventLoop;
+using dataplane::transport::Connection;
+using dataplane::transport::ConnectionHandler;
+using dataplane::transport::Endpoint;
 
 std::string fetch(EventLoop& loop, std::uint16_t port, std::string request) {
   // The handler dies with its connection, so the answer lives outside it.

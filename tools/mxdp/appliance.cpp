@@ -23,11 +23,11 @@
 
 namespace mxdp::cli {
 
-using dataplane::kernel::Clock;
-using dataplane::kernel::Connection;
-using dataplane::kernel::Endpoint;
-using dataplane::kernel::EventLoop;
-using dataplane::kernel::LoopCounters;
+using dataplane::transport::Clock;
+using dataplane::transport::Connection;
+using dataplane::transport::Endpoint;
+using dataplane::transport::EventLoop;
+using dataplane::transport::LoopCounters;
 using namespace std::chrono_literals;
 
 namespace {
@@ -116,7 +116,7 @@ class ServeConnection : public SmtpServerConnection {
  public:
   ServeConnection(const smtp::ServerConfig& config, smtp::MessageSink& sink, SessionTotals& totals)
       : SmtpServerConnection(config, sink), totals_(totals) {}
-  void on_closed(Connection&, dataplane::kernel::CloseReason) noexcept override {
+  void on_closed(Connection&, dataplane::transport::CloseReason) noexcept override {
     totals_.add(session().stats());
   }
 
@@ -152,13 +152,16 @@ struct Appliance::Impl {
   RelayDispatch dispatch;
   std::unique_ptr<routing::Router> router;
   std::vector<std::unique_ptr<Worker>> workers;
+  LoopFactory loops;
+  std::unique_ptr<dataplane::kernel::EventLoop> metrics_loop;
+  std::thread metrics_thread;
   std::atomic<bool> stopping{false};
   bool joined = false;
   std::uint16_t port = 0;
 
   void run_worker(Worker& w);
   void publish(Worker& w);
-  std::unique_ptr<dataplane::kernel::ConnectionHandler> accept(Worker& w, Connection& c);
+  std::unique_ptr<dataplane::transport::ConnectionHandler> accept(Worker& w, Connection& c);
 };
 
 namespace {
@@ -177,7 +180,7 @@ smtp::ServerConfig smtp_config_from(const ServeConfig& c) {
 }
 
 // A connection accepted while shutting down: 421 and close (RFC 5321 §3.8).
-class Refuse : public dataplane::kernel::ConnectionHandler {
+class Refuse : public dataplane::transport::ConnectionHandler {
  public:
   std::size_t on_input(Connection&, std::string_view bytes) noexcept override { return bytes.size(); }
 };
@@ -196,8 +199,9 @@ void add_demo_directory(routing::Directory& dir, unsigned shards, const std::str
     dir.upsert("pf" + std::to_string(n) + "@public.example.test", routing::Entry::referral_to(server));
 }
 
-Appliance::Appliance(ServeConfig config) : impl_(std::make_unique<Impl>()) {
+Appliance::Appliance(ServeConfig config, LoopFactory loops) : impl_(std::make_unique<Impl>()) {
   impl_->config = std::move(config);
+  impl_->loops = loops ? std::move(loops) : kernel_loops();
 }
 
 Appliance::~Appliance() {
@@ -245,7 +249,7 @@ std::string Appliance::start() {
     w->index = i;
     for (unsigned s = i; s < c.shards; s += c.cores)
       w->shards.push_back(routing::ShardId{static_cast<std::uint16_t>(s)});
-    w->loop = std::make_unique<EventLoop>();
+    w->loop = m.loops(i);
     w->relay = std::make_unique<SmtpRelay>(*w->loop, *m.directory, c.relay, c.hostname);
     w->relay->set_completion_sink(m.router.get());
     for (auto s : w->shards)
@@ -266,10 +270,12 @@ std::string Appliance::start() {
   if (!c.metrics.empty()) {
     auto at = Endpoint::parse(c.metrics);
     if (!at) return "bad --metrics '" + c.metrics + "': expected IPv4:port";
-    std::string err = m.workers[0]->loop->listen(
+    m.metrics_loop = std::make_unique<dataplane::kernel::EventLoop>();
+    std::string err = m.metrics_loop->listen(
         *at, [this](Connection&) { return make_metrics_handler([this] { return metrics_text(); }); });
     if (!err.empty())
       return "metrics: " + err + " (choose another with --metrics, or --metrics '' to disable)";
+    m.metrics_thread = std::thread([&m] { m.metrics_loop->run(); });
   }
   for (auto& w : m.workers) {
     Worker* wp = w.get();
@@ -278,7 +284,7 @@ std::string Appliance::start() {
   return "";
 }
 
-std::unique_ptr<dataplane::kernel::ConnectionHandler> Appliance::Impl::accept(Worker& w, Connection& c) {
+std::unique_ptr<dataplane::transport::ConnectionHandler> Appliance::Impl::accept(Worker& w, Connection& c) {
   if (stopping.load(std::memory_order_relaxed) || !w.sink) {
     c.write("421 4.3.2 " + config.hostname + " shutting down, try again later\r\n");
     c.close();
@@ -290,6 +296,7 @@ std::unique_ptr<dataplane::kernel::ConnectionHandler> Appliance::Impl::accept(Wo
 }
 
 void Appliance::Impl::run_worker(Worker& w) {
+  w.loop->attach_thread();
   routing::OwnerScope scope(w.owner);
   RouterSink sink(*router, *directory, w.shards.front(), w.index);
   w.sink = &sink;
@@ -354,6 +361,11 @@ void Appliance::wait() {
   if (m.joined) return;
   for (auto& w : m.workers)
     if (w->thread.joinable()) w->thread.join();
+  if (m.metrics_thread.joinable()) {
+    m.metrics_loop->stop();
+    m.metrics_thread.join();
+    m.metrics_loop.reset();
+  }
   m.joined = true;
   if (!m.router) return;
   // Every worker has left its OwnerScope: release what the router still holds.

@@ -1,13 +1,16 @@
 #pragma once
-// The SMTP appliance on the kernel transport: `mxdp serve --backend kernel`
-// and the server half of `mxdp bench --backend kernel`.
+// The SMTP appliance: `mxdp serve` and the server half of `mxdp bench`, on
+// either transport (kernel sockets or the DPDK stack; loop_factory.hpp).
 //
-//   workers   one event-loop thread per core, each with its own SO_REUSEPORT
-//             listener, SMTP sessions, routing shards (shard s runs on worker
-//             s % cores), SMTP relay pools and Owner (routing/owner.hpp).
+//   workers   one event-loop thread per core, each with its own listener
+//             (SO_REUSEPORT, or its own port queue on DPDK), SMTP sessions,
+//             routing shards (shard s runs on worker s % cores), SMTP relay
+//             pools and Owner (routing/owner.hpp).
 //   admin     the control-socket thread (`mxdp ctl`): moves recipients while
 //             traffic flows and reclaims retired directory entries.
-//   metrics   Prometheus text on its own address, served by worker 0.
+//   metrics   Prometheus text on its own address, served by a kernel-socket
+//             loop on its own thread (operators scrape it over the host's
+//             network, whatever carries the mail).
 //
 // The 250 reply to end-of-data goes out once the router has accepted the
 // message in memory (durability mode "memory": no spool).
@@ -19,6 +22,7 @@
 #include <vector>
 
 #include "routing/counters.hpp"
+#include "tools/mxdp/loop_factory.hpp"
 #include "tools/mxdp/serve_config.hpp"
 
 namespace mxdp::routing {
@@ -42,7 +46,8 @@ struct ApplianceTotals {
 
 class Appliance {
  public:
-  explicit Appliance(ServeConfig config);
+  // `loops` gives each worker its event loop (empty: kernel sockets).
+  explicit Appliance(ServeConfig config, LoopFactory loops = {});
   ~Appliance();
   Appliance(const Appliance&) = delete;
   Appliance& operator=(const Appliance&) = delete;

@@ -10,7 +10,6 @@
 #include <random>
 #include <thread>
 
-#include "dataplane/kernel/event_loop.hpp"
 #include "smtp/client_session.hpp"
 #include "tools/mxdp/progress.hpp"
 
@@ -18,12 +17,12 @@ namespace mxdp::cli {
 
 namespace {
 
-using dataplane::kernel::Clock;
-using dataplane::kernel::CloseReason;
-using dataplane::kernel::Connection;
-using dataplane::kernel::ConnectionHandler;
-using dataplane::kernel::Endpoint;
-using dataplane::kernel::EventLoop;
+using dataplane::transport::Clock;
+using dataplane::transport::CloseReason;
+using dataplane::transport::Connection;
+using dataplane::transport::ConnectionHandler;
+using dataplane::transport::Endpoint;
+using dataplane::transport::EventLoop;
 using namespace std::chrono_literals;
 
 // One generated message body: a few header lines and filler text lines of at
@@ -55,7 +54,8 @@ std::string make_body(unsigned size, const std::string& sender) {
 struct Worker {
   const LoadgenOptions& opts;
   Endpoint target;
-  EventLoop loop;
+  std::unique_ptr<EventLoop> loop_owner;
+  EventLoop& loop;
   std::string body;
   std::string_view body_view;
   std::mt19937_64 rng;
@@ -74,10 +74,18 @@ struct Worker {
   std::mutex interval_mutex;  // the progress thread swaps `interval` under it
   LoadgenLive* live;
   unsigned open = 0;
+  Clock::time_point finished;  // the load ended (before any linger)
 
-  Worker(const LoadgenOptions& o, Endpoint t, std::atomic<std::uint64_t>& c, std::uint64_t seed,
-         LoadgenLive* l)
-      : opts(o), target(t), rng(seed), claimed(c), limit(o.messages), live(l) {
+  Worker(const LoadgenOptions& o, std::unique_ptr<EventLoop> lp, Endpoint t, std::atomic<std::uint64_t>& c,
+         std::uint64_t seed, LoadgenLive* l)
+      : opts(o),
+        target(t),
+        loop_owner(std::move(lp)),
+        loop(*loop_owner),
+        rng(seed),
+        claimed(c),
+        limit(o.messages),
+        live(l) {
     body = make_body(o.message_size, o.sender);
     body_view = body;
   }
@@ -254,11 +262,12 @@ std::string run_loadgen(const LoadgenOptions& in, RunReport& report, const std::
   if (opts.message_size < 64) return "--size must be at least 64 bytes";
   if (opts.recipient_list.empty()) opts.recipient_list = demo_recipients();
   opts.threads = std::min(opts.threads, opts.connections);
+  LoopFactory loops = opts.loops ? opts.loops : kernel_loops();
 
   std::atomic<std::uint64_t> claimed{0};
   std::vector<std::unique_ptr<Worker>> workers;
   for (unsigned t = 0; t < opts.threads; ++t) {
-    workers.push_back(std::make_unique<Worker>(opts, *target, claimed, opts.seed * 7919 + t, live));
+    workers.push_back(std::make_unique<Worker>(opts, loops(t), *target, claimed, opts.seed * 7919 + t, live));
     if (opts.rate > 0) workers.back()->per_ms = opts.rate / opts.threads / 1000.0;
   }
 
@@ -271,6 +280,8 @@ std::string run_loadgen(const LoadgenOptions& in, RunReport& report, const std::
   for (unsigned t = 0; t < opts.threads; ++t) {
     threads.emplace_back([&, t] {
       Worker& w = *workers[t];
+      w.loop.attach_thread();
+      if (opts.on_loop_ready) opts.on_loop_ready(w.loop, t);
       unsigned mine = opts.connections / opts.threads + (t < opts.connections % opts.threads ? 1 : 0);
       for (unsigned i = 0; i < mine; ++i)
         w.connect_one();
@@ -290,8 +301,11 @@ std::string run_loadgen(const LoadgenOptions& in, RunReport& report, const std::
             if (auto* lc = dynamic_cast<LoadConnection*>(c.handler())) lc->tick();
           });
         }
-        if (w.stopping && (w.loop.connection_count() == 0 || now >= drain_until)) break;
+        if (w.stopping && (w.open == 0 || now >= drain_until)) break;
       }
+      w.finished = Clock::now();
+      while (opts.linger && opts.linger())
+        w.loop.run_once(1ms);
       w.loop.close_all();
       w.loop.run_once(0ms);
     });
@@ -320,10 +334,12 @@ std::string run_loadgen(const LoadgenOptions& in, RunReport& report, const std::
   }
   for (auto& th : threads)
     th.join();
-  auto end = Clock::now();
+  auto end = start;
+  for (auto& w : workers)
+    end = std::max(end, w->finished);
 
   report.command = report.command.empty() ? "loadgen" : report.command;
-  report.backend = "kernel";
+  report.backend = workers.front()->loop.backend();
   report.target = opts.target;
   report.connections = opts.connections;
   report.message_size = opts.message_size;

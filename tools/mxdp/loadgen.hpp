@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/mxdp/loop_factory.hpp"
 #include "tools/mxdp/run_report.hpp"
 
 namespace mxdp::cli {
@@ -30,6 +31,15 @@ struct LoadgenOptions {
   bool chunking = true;  // BDAT when the server offers CHUNKING
   bool progress = true;  // a live line per second on stderr
   std::uint64_t seed = 1;
+  // The transport: one loop per generator thread (empty: kernel sockets).
+  LoopFactory loops;
+  // Called on each generator thread with its loop before the first
+  // connection (mxdp bench attaches the referral sink to thread 0's loop).
+  std::function<void(dataplane::transport::EventLoop&, unsigned thread)> on_loop_ready;
+  // After the load, every thread keeps running its loop while this returns
+  // true (mxdp bench: until the appliance is quiescent; called from every
+  // generator thread). Not part of the duration.
+  std::function<bool()> linger;
 };
 
 // Counters a caller (mxdp bench) can read while the run goes on.

@@ -6,7 +6,7 @@ namespace mxdp::cli {
 
 namespace {
 
-using dataplane::kernel::Connection;
+using dataplane::transport::Connection;
 
 constexpr std::size_t kMaxRequest = 8 * 1024;
 
@@ -21,7 +21,7 @@ void respond(Connection& c, std::string_view status, std::string_view type, std:
   c.close();
 }
 
-class MetricsHandler : public dataplane::kernel::ConnectionHandler {
+class MetricsHandler : public dataplane::transport::ConnectionHandler {
  public:
   explicit MetricsHandler(MetricsRenderer render) : render_(std::move(render)) {}
 
@@ -55,7 +55,7 @@ class MetricsHandler : public dataplane::kernel::ConnectionHandler {
 
 }  // namespace
 
-std::unique_ptr<dataplane::kernel::ConnectionHandler> make_metrics_handler(MetricsRenderer render) {
+std::unique_ptr<dataplane::transport::ConnectionHandler> make_metrics_handler(MetricsRenderer render) {
   return std::make_unique<MetricsHandler>(std::move(render));
 }
 

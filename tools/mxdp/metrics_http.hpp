@@ -8,12 +8,12 @@
 #include <memory>
 #include <string>
 
-#include "dataplane/kernel/connection.hpp"
+#include "dataplane/transport/connection.hpp"
 
 namespace mxdp::cli {
 
 using MetricsRenderer = std::function<std::string()>;
 
-std::unique_ptr<dataplane::kernel::ConnectionHandler> make_metrics_handler(MetricsRenderer render);
+std::unique_ptr<dataplane::transport::ConnectionHandler> make_metrics_handler(MetricsRenderer render);
 
 }  // namespace mxdp::cli

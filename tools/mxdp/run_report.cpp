@@ -75,6 +75,9 @@ std::string to_json(const RunReport& r) {
       {"p99_9", us(r.latency.percentile(0.999))},
       {"max", us(r.latency.max())},
   };
+  j["transport_counters"] = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : r.transport_counters)
+    j["transport_counters"][name] = value;
   return j.dump(2) + "\n";
 }
 
@@ -102,6 +105,14 @@ std::string to_table(const RunReport& r) {
     row("rcpts delivered/referred", fmt::format("{} / {}", r.recipients_delivered, r.recipients_referred));
     row("rcpts relayed/bounced", fmt::format("{} / {}", r.recipients_relayed, r.recipients_bounced));
     row("messages live at end", fmt::format("{}", r.messages_live_at_end));
+  }
+  // The few transport counters a person checks first; the JSON has them all.
+  for (const char* key :
+       {"appliance_port.rx_packets", "appliance_port.tx_packets", "appliance.tcp_retransmits",
+        "appliance.drops", "port.rx_packets", "port.tx_packets", "stack.tcp_retransmits", "stack.drops",
+        "pool.mbufs_missing_at_end"}) {
+    if (auto it = r.transport_counters.find(key); it != r.transport_counters.end())
+      row(key, fmt::format("{}", it->second));
   }
   return s;
 }

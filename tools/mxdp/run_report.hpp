@@ -42,6 +42,10 @@ struct RunReport {
   std::int64_t recipients_moved = -1;
   std::int64_t messages_live_at_end = -1;
 
+  // Transport counters (dpdk: port, queue and stack counters, e.g.
+  // "appliance_port.rx_packets", "appliance.tcp_retransmits"); empty on kernel.
+  std::map<std::string, std::uint64_t> transport_counters;
+
   double messages_per_second() const noexcept;
   double gbit_per_second() const noexcept;
   std::uint64_t errors() const noexcept;

@@ -51,7 +51,7 @@ std::string load_serve_config(const std::string& path, ServeConfig& c) {
     return path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
   }
   std::string err;
-  if (!only_known(root, {"serve", "smtp", "relay"}, "the top level", err)) return path + ": " + err;
+  if (!only_known(root, {"serve", "smtp", "relay", "dpdk"}, "the top level", err)) return path + ": " + err;
   if (auto* s = root["serve"].as_table()) {
     if (!only_known(*s,
                     {"backend", "listen", "cores", "shards", "hostname", "directory", "referral_target",
@@ -90,6 +90,15 @@ std::string load_serve_config(const std::string& path, ServeConfig& c) {
               take(*s, "retry_initial_ms", r.retry_initial_ms, err) &&
               take(*s, "retry_max_ms", r.retry_max_ms, err) && take(*s, "max_attempts", r.max_attempts, err);
     if (!ok) return path + ": [relay] " + err;
+  }
+  if (auto* s = root["dpdk"].as_table()) {
+    if (!only_known(*s, {"port", "ip", "gateway", "mtu", "mbufs", "idle_sleep_us"}, "[dpdk]", err))
+      return path + ": " + err;
+    auto& d = c.dpdk;
+    bool ok = take(*s, "port", d.port, err) && take(*s, "ip", d.ip, err) &&
+              take(*s, "gateway", d.gateway, err) && take(*s, "mtu", d.mtu, err) &&
+              take(*s, "mbufs", d.mbufs, err) && take(*s, "idle_sleep_us", d.idle_sleep_us, err);
+    if (!ok) return path + ": [dpdk] " + err;
   }
   return "";
 }

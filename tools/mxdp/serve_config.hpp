@@ -25,6 +25,17 @@ struct RelayConfig {
   unsigned max_attempts = 8;  // then a bounce record
 };
 
+// The DPDK transport (`backend = "dpdk"`): which port and what the userspace
+// stack on it calls itself. docs/DEPLOY.md explains each.
+struct DpdkConfig {
+  std::string port;     // device name (net_tap0, 0000:03:00.0) or port id; empty: the first port
+  std::string ip;       // the stack's address with prefix, e.g. 10.99.0.2/24
+  std::string gateway;  // next hop for addresses off the subnet; empty: none
+  unsigned mtu = 1500;
+  unsigned mbufs = 0;          // packet buffers in the pool; 0: sized from cores
+  unsigned idle_sleep_us = 0;  // sleep between polls after a long idle stretch; 0: pure busy polling
+};
+
 struct ServeConfig {
   std::string backend = "kernel";
   std::string listen = "127.0.0.1:2525";
@@ -37,6 +48,7 @@ struct ServeConfig {
   std::string control_socket = "/tmp/mxdp.sock";
   SmtpLimitsConfig smtp;
   RelayConfig relay;
+  DpdkConfig dpdk;
 };
 
 // Reads a TOML file into `config` (keys absent from the file keep their

@@ -6,9 +6,9 @@
 
 namespace mxdp::cli {
 
-using dataplane::kernel::Connection;
-using dataplane::kernel::Endpoint;
-using dataplane::kernel::EventLoop;
+using dataplane::transport::Connection;
+using dataplane::transport::Endpoint;
+using dataplane::transport::EventLoop;
 
 class CountingSink : public smtp::MessageSink {
  public:
@@ -30,7 +30,7 @@ class CountingSink : public smtp::MessageSink {
 };
 
 struct SinkServer::Impl {
-  EventLoop loop;
+  std::unique_ptr<EventLoop> own_loop;
   smtp::ServerConfig config;
   std::unique_ptr<CountingSink> sink;
 };
@@ -42,29 +42,37 @@ SinkServer::~SinkServer() {
 }
 
 std::string SinkServer::start(const std::string& at) {
+  impl_->own_loop = std::make_unique<dataplane::kernel::EventLoop>();
+  std::string err = attach(*impl_->own_loop, at);
+  if (!err.empty()) return err;
+  Impl* m = impl_.get();
+  thread_ = std::thread([m] { m->own_loop->run(); });
+  return "";
+}
+
+std::string SinkServer::attach(EventLoop& loop, const std::string& at) {
   auto ep = Endpoint::parse(at);
   if (!ep) return "bad sink address '" + at + "'";
   impl_->config.hostname = "sink.mxdp.test";
   impl_->config.max_recipients = 1000;
   impl_->config.max_message_size = 256u << 20;
-  impl_->sink = std::make_unique<CountingSink>(messages_, recipients_, bytes_);
+  if (!impl_->sink) impl_->sink = std::make_unique<CountingSink>(messages_, recipients_, bytes_);
   Impl* m = impl_.get();
-  std::string err = m->loop.listen(*ep, [m](Connection& c) {
+  std::string err = loop.listen(*ep, [m](Connection& c) {
     auto h = std::make_unique<SmtpServerConnection>(m->config, *m->sink);
     h->start(c);
     return h;
   });
   if (!err.empty()) return err;
-  port_ = m->loop.bound_port();
-  thread_ = std::thread([m] { m->loop.run(); });
+  port_ = loop.bound_port();
   return "";
 }
 
 void SinkServer::stop() {
   if (!thread_.joinable()) return;
-  impl_->loop.stop();
+  impl_->own_loop->stop();
   thread_.join();
-  impl_->loop.close_all();
+  impl_->own_loop->close_all();
 }
 
 }  // namespace mxdp::cli

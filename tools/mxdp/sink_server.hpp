@@ -10,6 +10,10 @@
 #include <string>
 #include <thread>
 
+namespace mxdp::dataplane::transport {
+class EventLoop;
+}
+
 namespace mxdp::cli {
 
 class SinkServer {
@@ -19,8 +23,14 @@ class SinkServer {
   SinkServer(const SinkServer&) = delete;
   SinkServer& operator=(const SinkServer&) = delete;
 
-  // Listens on `at` (port 0: any) on its own thread. Returns "" or an error.
+  // Listens on `at` (port 0: any) on its own thread and kernel event loop.
+  // Returns "" or an error.
   std::string start(const std::string& at);
+  // Listens on `at` on a loop somebody else runs (mxdp bench on DPDK: the
+  // generator's loop, on the far side of the ring ports). `loop` must outlive
+  // the sink's use; call on that loop's thread. Several loops may share one
+  // sink (its counters are atomic).
+  std::string attach(dataplane::transport::EventLoop& loop, const std::string& at);
   void stop();
   std::uint16_t port() const noexcept { return port_; }
 

@@ -7,10 +7,10 @@
 
 namespace mxdp::cli {
 
-using dataplane::kernel::Clock;
-using dataplane::kernel::CloseReason;
-using dataplane::kernel::Connection;
-using dataplane::kernel::Endpoint;
+using dataplane::transport::Clock;
+using dataplane::transport::CloseReason;
+using dataplane::transport::Connection;
+using dataplane::transport::Endpoint;
 using routing::RelayJob;
 using routing::RelayOutcome;
 
@@ -34,7 +34,7 @@ std::optional<Endpoint> parse_server(std::string_view name) {
 }
 
 // One client connection of a pool: an SMTP client session pipelining jobs.
-class SmtpRelay::Conn : public dataplane::kernel::ConnectionHandler, public smtp::ClientObserver {
+class SmtpRelay::Conn : public dataplane::transport::ConnectionHandler, public smtp::ClientObserver {
  public:
   Conn(SmtpRelay& relay, Pool& pool, const smtp::ClientConfig& config)
       : relay_(&relay), pool_(&pool), session_(config, *this), slots_(config.max_queued) {}
@@ -178,7 +178,7 @@ class SmtpRelay::Conn : public dataplane::kernel::ConnectionHandler, public smtp
   Clock::time_point idle_until_ = Clock::now() + kIdleClose;
 };
 
-SmtpRelay::SmtpRelay(dataplane::kernel::EventLoop& loop, const routing::Directory& directory,
+SmtpRelay::SmtpRelay(dataplane::transport::EventLoop& loop, const routing::Directory& directory,
                      RelayConfig config, std::string helo_name)
     : loop_(loop), directory_(directory), config_(config), helo_(std::move(helo_name)) {}
 

@@ -17,8 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "dataplane/kernel/endpoint.hpp"
-#include "dataplane/kernel/event_loop.hpp"
+#include "dataplane/transport/endpoint.hpp"
+#include "dataplane/transport/event_loop.hpp"
 #include "routing/directory.hpp"
 #include "routing/relay.hpp"
 #include "tools/mxdp/serve_config.hpp"
@@ -27,7 +27,7 @@ namespace mxdp::cli {
 
 // Parses a directory server name: "host:port", "[a.b.c.d]:port", "a.b.c.d"
 // (port 25). Names are not resolved (no DNS in a benchmark appliance).
-std::optional<dataplane::kernel::Endpoint> parse_server(std::string_view name);
+std::optional<dataplane::transport::Endpoint> parse_server(std::string_view name);
 
 struct RelayCounters {
   std::uint64_t jobs = 0, delivered = 0, transient = 0, permanent = 0, connects = 0, busy = 0;
@@ -35,7 +35,7 @@ struct RelayCounters {
 
 class SmtpRelay : public routing::Relay {
  public:
-  SmtpRelay(dataplane::kernel::EventLoop& loop, const routing::Directory& directory, RelayConfig config,
+  SmtpRelay(dataplane::transport::EventLoop& loop, const routing::Directory& directory, RelayConfig config,
             std::string helo_name);
   ~SmtpRelay() override;
 
@@ -54,7 +54,7 @@ class SmtpRelay : public routing::Relay {
  private:
   class Conn;
   struct Pool {
-    dataplane::kernel::Endpoint target;
+    dataplane::transport::Endpoint target;
     std::deque<routing::RelayJob> queue;
     std::vector<Conn*> conns;
   };
@@ -64,7 +64,7 @@ class SmtpRelay : public routing::Relay {
   void kick(Pool& pool) noexcept;
   void conn_closed(Pool& pool, Conn* conn) noexcept;
 
-  dataplane::kernel::EventLoop& loop_;
+  dataplane::transport::EventLoop& loop_;
   const routing::Directory& directory_;
   RelayConfig config_;
   std::string helo_;

@@ -2,8 +2,8 @@
 
 namespace mxdp::cli {
 
-using dataplane::kernel::Clock;
-using dataplane::kernel::Connection;
+using dataplane::transport::Clock;
+using dataplane::transport::Connection;
 
 smtp::Time smtp_now() noexcept {
   return std::chrono::duration_cast<smtp::Time>(Clock::now().time_since_epoch());

@@ -10,33 +10,33 @@
 #include <memory>
 #include <string>
 
-#include "dataplane/kernel/connection.hpp"
+#include "dataplane/transport/connection.hpp"
 #include "smtp/server_session.hpp"
 
 namespace mxdp::cli {
 
 // The transport's monotonic clock as the SMTP engine reads it, and back.
 smtp::Time smtp_now() noexcept;
-dataplane::kernel::Clock::time_point clock_from_smtp(smtp::Time t) noexcept;
+dataplane::transport::Clock::time_point clock_from_smtp(smtp::Time t) noexcept;
 
-class SmtpServerConnection : public dataplane::kernel::ConnectionHandler {
+class SmtpServerConnection : public dataplane::transport::ConnectionHandler {
  public:
   SmtpServerConnection(const smtp::ServerConfig& config, smtp::MessageSink& sink);
 
   // Queues the greeting; call once the connection is accepted.
-  void start(dataplane::kernel::Connection& c) noexcept;
+  void start(dataplane::transport::Connection& c) noexcept;
   // Clean shutdown (RFC 5321 §3.8): 421 4.3.2 and close; a message waiting
   // for its sink answer gets that answer first.
-  bool shut_down(dataplane::kernel::Connection& c) noexcept;
+  bool shut_down(dataplane::transport::Connection& c) noexcept;
 
-  std::size_t on_input(dataplane::kernel::Connection& c, std::string_view bytes) noexcept override;
-  bool on_deadline(dataplane::kernel::Connection& c) noexcept override;
-  void on_drained(dataplane::kernel::Connection& c) noexcept override;
+  std::size_t on_input(dataplane::transport::Connection& c, std::string_view bytes) noexcept override;
+  bool on_deadline(dataplane::transport::Connection& c) noexcept override;
+  void on_drained(dataplane::transport::Connection& c) noexcept override;
 
   smtp::ServerSession& session() noexcept { return session_; }
 
  private:
-  void pump(dataplane::kernel::Connection& c) noexcept;
+  void pump(dataplane::transport::Connection& c) noexcept;
 
   smtp::ServerSession session_;
   struct Chunk {

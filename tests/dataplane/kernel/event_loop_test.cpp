@@ -12,6 +12,7 @@ namespace mxdp::dataplane::kernel {
 namespace {
 
 using namespace std::chrono_literals;
+using transport::Connection;
 
 const Endpoint kAny = *Endpoint::parse("127.0.0.1:0");
 

@@ -1,8 +1,9 @@
-#include "tools/mxdp/kernel_bench.hpp"
+#include "tools/mxdp/bench_run.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -31,17 +32,59 @@ std::vector<std::string> bench_recipients(double referral_share) {
   return list;
 }
 
+// Samples the appliance's counters every 50 ms; settled after three samples
+// in a row with every relay finished and nothing moving, or after 15 s.
+// Every generator thread asks while it lingers.
+class Quiescence {
+ public:
+  explicit Quiescence(const Appliance& a) : appliance_(a) {}
+  bool settled() {
+    std::lock_guard lock(mutex_);
+    auto now = std::chrono::steady_clock::now();
+    if (until_ == std::chrono::steady_clock::time_point{}) until_ = now + std::chrono::seconds(15);
+    if (now >= until_ || still_ >= 3) return true;
+    if (now < next_) return false;
+    next_ = now + std::chrono::milliseconds(50);
+    auto t = appliance_.totals();
+    bool relays_done = t.shards.referred + t.shards.moved_off_box <= t.shards.relayed + t.shards.bounced;
+    bool same = t.shards.delivered == last_.shards.delivered && t.shards.relayed == last_.shards.relayed &&
+                t.shards.handed_off == last_.shards.handed_off;
+    still_ = (relays_done && same) ? still_ + 1 : 0;
+    last_ = t;
+    return still_ >= 3;
+  }
+
+ private:
+  const Appliance& appliance_;
+  std::mutex mutex_;
+  ApplianceTotals last_{};
+  int still_ = 0;
+  std::chrono::steady_clock::time_point until_{}, next_{};
+};
+
 }  // namespace
 
-std::string run_kernel_bench(const BenchOptions& o, RunReport& report) {
+BenchTransport kernel_bench_transport() {
+  BenchTransport t;
+  t.appliance_loops = kernel_loops();
+  t.generator_loops = kernel_loops();
+  t.appliance_listen = "127.0.0.1:0";
+  t.sink_listen = "127.0.0.1:0";
+  return t;
+}
+
+std::string run_bench(const BenchOptions& o, const BenchTransport& transport, RunReport& report) {
   if (o.referral_share < 0 || o.referral_share > 1) return "--referral-share must be between 0 and 1";
   SinkServer sink;
-  std::string err = sink.start("127.0.0.1:0");
-  if (!err.empty()) return "referral sink: " + err;
-  std::string sink_addr = "127.0.0.1:" + std::to_string(sink.port());
+  std::string sink_addr = transport.sink_listen;
+  if (!transport.sink_on_generator) {
+    std::string err = sink.start(transport.sink_listen);
+    if (!err.empty()) return "referral sink: " + err;
+    sink_addr = sink_addr.substr(0, sink_addr.rfind(':') + 1) + std::to_string(sink.port());
+  }
 
   ServeConfig sc;
-  sc.listen = "127.0.0.1:0";
+  sc.listen = transport.appliance_listen;
   sc.cores = o.serve_cores;
   sc.shards = o.shards;
   sc.metrics = "";
@@ -49,8 +92,8 @@ std::string run_kernel_bench(const BenchOptions& o, RunReport& report) {
   sc.smtp.max_recipients = std::max(1000u, o.load.recipients);
   sc.relay.retry_initial_ms = 20;
   sc.relay.retry_max_ms = 500;
-  Appliance appliance(sc);
-  err = appliance.start();
+  Appliance appliance(sc, transport.appliance_loops);
+  std::string err = appliance.start();
   if (!err.empty()) return "appliance: " + err;
 
   // The admin thread: moves recipients between shards (and some off-box to
@@ -85,26 +128,33 @@ std::string run_kernel_bench(const BenchOptions& o, RunReport& report) {
   }
 
   LoadgenOptions load = o.load;
-  load.target = "127.0.0.1:" + std::to_string(appliance.port());
+  load.target = sc.listen.substr(0, sc.listen.rfind(':') + 1) + std::to_string(appliance.port());
+  load.loops = transport.generator_loops;
+  std::mutex sink_mutex;
+  std::string sink_error;
+  if (transport.sink_on_generator) {
+    // Every generator loop is the far end of one appliance link: each serves
+    // the referral sink, so every appliance core can reach it.
+    load.on_loop_ready = [&](dataplane::transport::EventLoop& loop, unsigned) {
+      std::lock_guard lock(sink_mutex);
+      std::string e = sink.attach(loop, sink_addr);
+      if (!e.empty()) sink_error = e;
+    };
+  }
   if (load.recipient_list.empty()) load.recipient_list = bench_recipients(o.referral_share);
+  // After the load, the generator's first loop keeps running until the
+  // appliance is quiescent: every relayed recipient confirmed or bounced and
+  // the counters still (on DPDK the referral sink lives on that loop).
+  Quiescence quiet(appliance);
+  load.linger = [&] {
+    load_done.store(true, std::memory_order_relaxed);
+    return !quiet.settled();
+  };
   report.command = "bench";
   err = run_loadgen(load, report);
+  if (err.empty() && !sink_error.empty()) err = "referral sink: " + sink_error;
   load_done.store(true);
   if (mover.joinable()) mover.join();
-
-  // Quiescence: every relayed recipient confirmed or bounced, counters still.
-  auto until = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  ApplianceTotals last{};
-  int still = 0;
-  while (std::chrono::steady_clock::now() < until && still < 3) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    auto t = appliance.totals();
-    bool relays_done = t.shards.referred + t.shards.moved_off_box <= t.shards.relayed + t.shards.bounced;
-    bool same = t.shards.delivered == last.shards.delivered && t.shards.relayed == last.shards.relayed &&
-                t.shards.handed_off == last.shards.handed_off;
-    still = (relays_done && same) ? still + 1 : 0;
-    last = t;
-  }
   appliance.request_stop();
   appliance.wait();
   sink.stop();
@@ -120,6 +170,7 @@ std::string run_kernel_bench(const BenchOptions& o, RunReport& report) {
   report.recipients_bounced = static_cast<std::int64_t>(t.shards.bounced);
   report.recipients_moved = static_cast<std::int64_t>(moves.load());
   report.messages_live_at_end = t.shards.live;
+  if (transport.add_counters) transport.add_counters(report);
   return err;
 }
 

@@ -1,4 +1,4 @@
-#include "dataplane/kernel/endpoint.hpp"
+#include "dataplane/transport/endpoint.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace mxdp::dataplane::kernel {
+namespace mxdp::dataplane::transport {
 
 std::optional<Endpoint> Endpoint::parse(std::string_view text) {
   auto colon = text.rfind(':');
@@ -41,4 +41,4 @@ Endpoint Endpoint::from_sockaddr(const sockaddr_in& in) {
   return Endpoint{in.sin_addr.s_addr, ntohs(in.sin_port)};
 }
 
-}  // namespace mxdp::dataplane::kernel
+}  // namespace mxdp::dataplane::transport

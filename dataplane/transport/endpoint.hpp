@@ -8,7 +8,7 @@
 
 struct sockaddr_in;
 
-namespace mxdp::dataplane::kernel {
+namespace mxdp::dataplane::transport {
 
 struct Endpoint {
   std::uint32_t address_be = 0;  // IPv4 address in network byte order
@@ -25,4 +25,4 @@ struct Endpoint {
   friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
-}  // namespace mxdp::dataplane::kernel
+}  // namespace mxdp::dataplane::transport

@@ -1,8 +1,8 @@
-#include "dataplane/kernel/endpoint.hpp"
+#include "dataplane/transport/endpoint.hpp"
 
 #include <gtest/gtest.h>
 
-namespace mxdp::dataplane::kernel {
+namespace mxdp::dataplane::transport {
 namespace {
 
 TEST(Endpoint, ParsesAndPrints) {
@@ -21,4 +21,4 @@ TEST(Endpoint, RejectsMalformed) {
 }
 
 }  // namespace
-}  // namespace mxdp::dataplane::kernel
+}  // namespace mxdp::dataplane::transport

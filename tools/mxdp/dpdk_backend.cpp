@@ -1,0 +1,315 @@
+#include "tools/mxdp/dpdk_backend.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include "dataplane/counters.hpp"
+#include "dataplane/eal.hpp"
+#include "dataplane/packet_pool.hpp"
+#include "dataplane/port.hpp"
+#include "dataplane/stack_loop.hpp"
+
+namespace mxdp::cli {
+
+using namespace dataplane;
+
+namespace {
+
+constexpr unsigned kMbufBytes = 2048 + 128 + 192;  // data room, headroom, rte_mbuf and pool overhead
+
+bool has_any(const std::vector<std::string>& args, std::initializer_list<std::string_view> names) {
+  for (const auto& a : args)
+    for (auto n : names)
+      if (a == n || (a.starts_with(n) && a.size() > n.size() && (a[n.size()] == '=' || n.size() == 2)))
+        return true;
+  return false;
+}
+
+// "10.99.0.2/24" -> address and prefix length.
+bool parse_cidr(const std::string& text, Ipv4Address& ip, std::uint8_t& prefix) {
+  auto slash = text.find('/');
+  auto a = Ipv4Address::parse(std::string_view(text).substr(0, slash));
+  if (!a) return false;
+  ip = *a;
+  prefix = 24;
+  if (slash == std::string::npos) return true;
+  unsigned p = 0;
+  auto rest = std::string_view(text).substr(slash + 1);
+  auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), p);
+  if (ec != std::errc() || end != rest.data() + rest.size() || p == 0 || p > 32) return false;
+  prefix = static_cast<std::uint8_t>(p);
+  return true;
+}
+
+// 2^n - 1 (the mempool ring's best size), at least `want`.
+std::uint32_t pool_size(std::uint64_t want) {
+  std::uint64_t n = 1;
+  while (n - 1 < want)
+    n <<= 1;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(n - 1, (1u << 22) - 1));
+}
+
+void add_stack_counters(std::map<std::string, std::uint64_t>& out, const std::string& side,
+                        const StackCounters& c) {
+  out[side + ".rx_packets"] += c.rx_packets;
+  out[side + ".tx_packets"] += c.tx_packets;
+  out[side + ".rx_bytes"] += c.rx_bytes;
+  out[side + ".tx_bytes"] += c.tx_bytes;
+  out[side + ".drops"] += c.total_drops();
+  out[side + ".tcp_active_opens"] += c.tcp_active_opens;
+  out[side + ".tcp_passive_opens"] += c.tcp_passive_opens;
+  out[side + ".tcp_retransmits"] += c.tcp_retransmits;
+  out[side + ".tcp_rsts_sent"] += c.tcp_rsts_sent;
+  out[side + ".tcp_rsts_received"] += c.tcp_rsts_received;
+  for (std::size_t r = 0; r < c.drops.size(); ++r)
+    if (c.drops[r] != 0)
+      out[side + ".drop." + std::string(drop_reason_name(static_cast<DropReason>(r)))] += c.drops[r];
+}
+
+void add_port_counters(std::map<std::string, std::uint64_t>& out, const std::string& side, const Port& p) {
+  PortStats s = p.stats();
+  out[side + "_port.rx_packets"] += s.rx_packets;
+  out[side + "_port.tx_packets"] += s.tx_packets;
+  out[side + "_port.rx_bytes"] += s.rx_bytes;
+  out[side + "_port.tx_bytes"] += s.tx_bytes;
+  out[side + "_port.rx_missed"] += s.rx_missed;
+  out[side + "_port.rx_no_mbuf"] += s.rx_no_mbuf;
+  out[side + "_port.tx_errors"] += s.tx_errors;
+}
+
+// Final stack counters, collected as loops are destroyed (on any thread).
+struct CounterBox {
+  std::mutex mutex;
+  std::map<std::string, std::uint64_t> values;
+  std::function<void(const StackCounters&)> collector(std::string side) {
+    return [this, side](const StackCounters& c) {
+      std::lock_guard lock(mutex);
+      add_stack_counters(values, side, c);
+      ++values[side + ".queues"];
+    };
+  }
+};
+
+StackConfig stack_config(const Port& port, Ipv4Address ip, std::uint8_t prefix, unsigned mtu) {
+  StackConfig c;
+  c.mac = port.mac();
+  c.ip = ip;
+  c.prefix_length = prefix;
+  c.mtu = static_cast<std::uint16_t>(mtu);
+  c.tx_ipv4_checksum_offload = port.caps().tx_ipv4_checksum;
+  c.tx_tcp_checksum_offload = port.caps().tx_tcp_checksum;
+  c.rx_checksum_offload = port.caps().rx_checksum;
+  return c;
+}
+
+}  // namespace
+
+unsigned eal_memory_for(unsigned mbufs) {
+  return 256 + static_cast<unsigned>((std::uint64_t{mbufs} * kMbufBytes) >> 20);
+}
+
+std::string start_dpdk(const std::vector<std::string>& user, unsigned memory_mb) {
+  if (eal_started()) return "";
+  EalOptions o;
+  o.memory_mb = memory_mb;
+  // The user's EAL arguments win; mxdp adds only what they leave open.
+  o.extra = user;
+  bool user_lcores = has_any(user, {"-l", "--lcores", "-c"});
+  bool user_memory = has_any(user, {"--no-huge", "--in-memory", "-m", "--socket-mem", "--huge-dir"});
+  bool user_pci = has_any(user, {"-a", "--allow", "-b", "--block", "--no-pci"});
+  if (user_memory) o.hugepages = EalOptions::Huge::kYes;  // add nothing: see below
+  o.pci = user_pci;
+  auto argv = eal_arguments(o);
+  // eal_arguments() always names -l and a memory mode; drop what the user set.
+  std::vector<std::string> merged;
+  for (std::size_t i = 0; i < argv.size(); ++i) {
+    if (user_lcores && argv[i] == "-l" && i + 1 < argv.size()) {
+      ++i;
+      continue;
+    }
+    if (user_memory && argv[i] == "--in-memory") continue;
+    merged.push_back(argv[i]);
+  }
+  try {
+    start_eal(merged);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// ---------------------------------------------------------------------------
+
+struct DpdkPortBackend::Impl {
+  DpdkConfig config;
+  std::unique_ptr<PacketPool> pool;
+  std::unique_ptr<Port> port;
+  std::vector<std::unique_ptr<PortQueue>> queues;
+  StackConfig base;
+  CounterBox counters;
+};
+
+DpdkPortBackend::DpdkPortBackend() : impl_(std::make_unique<Impl>()) {}
+DpdkPortBackend::~DpdkPortBackend() = default;
+
+std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers) {
+  Impl& m = *impl_;
+  m.config = c;
+  Ipv4Address ip;
+  std::uint8_t prefix = 24;
+  if (c.ip.empty()) return "the dpdk backend needs the stack's address: --dpdk-ip A.B.C.D/PREFIX";
+  if (!parse_cidr(c.ip, ip, prefix)) return "bad --dpdk-ip '" + c.ip + "': expected A.B.C.D/PREFIX";
+  std::optional<Ipv4Address> gateway;
+  if (!c.gateway.empty()) {
+    gateway = Ipv4Address::parse(c.gateway);
+    if (!gateway) return "bad --dpdk-gateway '" + c.gateway + "': expected A.B.C.D";
+  }
+  if (c.mtu < 576 || c.mtu > 9000) return "--dpdk-mtu must be between 576 and 9000";
+  if (Port::count() == 0)
+    return "no DPDK port: name one in the EAL arguments (e.g. mxdp serve --vdev=net_tap0,iface=mxdp0 -- "
+           "...), or bind a NIC to vfio-pci (docs/DEPLOY.md)";
+  std::uint16_t port_id = 0;
+  if (!c.port.empty()) {
+    auto found = Port::find(c.port);
+    unsigned n = 0;
+    auto [end, ec] = std::from_chars(c.port.data(), c.port.data() + c.port.size(), n);
+    if (found) {
+      port_id = *found;
+    } else if (ec == std::errc() && end == c.port.data() + c.port.size() && n < Port::count()) {
+      port_id = static_cast<std::uint16_t>(n);
+    } else {
+      return "no DPDK port '" + c.port + "' (" + std::to_string(Port::count()) +
+             " ports; name a --vdev or an -a PCI device in the EAL arguments)";
+    }
+  }
+  try {
+    PacketPoolConfig pc;
+    pc.name = "mxdp_serve";
+    pc.mbufs = c.mbufs ? c.mbufs : pool_size(std::max(16384u, workers * 16384u));
+    m.pool = std::make_unique<PacketPool>(pc);
+    PortConfig portc;
+    portc.queues = static_cast<std::uint16_t>(workers);
+    m.port = std::make_unique<Port>(port_id, *m.pool, portc);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  if (workers > 1 && !m.port->caps().rss)
+    return "port " + std::to_string(port_id) + " (" + m.port->caps().driver +
+           ") has no RSS to spread connections over " + std::to_string(workers) +
+           " queues: use --cores 1, or a NIC with RSS";
+  m.port->wait_link_up(3000);
+  m.base = stack_config(*m.port, ip, prefix, c.mtu);
+  m.base.gateway = gateway;
+  for (unsigned q = 0; q < workers; ++q)
+    m.queues.push_back(std::make_unique<PortQueue>(port_id, static_cast<std::uint16_t>(q)));
+  return "";
+}
+
+LoopFactory DpdkPortBackend::loops() {
+  Impl* m = impl_.get();
+  return [m](unsigned index) -> std::unique_ptr<transport::EventLoop> {
+    StackConfig sc = m->base;
+    if (m->queues.size() > 1) sc.rss = m->port->rss(static_cast<std::uint16_t>(index));
+    StackLoopOptions lo;
+    lo.idle_sleep_us = m->config.idle_sleep_us;
+    lo.on_final_counters = m->counters.collector("stack");
+    return std::make_unique<StackLoop>(sc, *m->queues.at(index), *m->pool, lo);
+  };
+}
+
+std::string DpdkPortBackend::describe() const {
+  const Impl& m = *impl_;
+  const auto& caps = m.port->caps();
+  return fmt::format("port {} ({}), {} queue(s), link {}, {} RSS, checksum offload tx {} rx {}", m.port->id(),
+                     caps.driver, m.queues.size(), m.port->link().to_string(), caps.rss ? "with" : "no",
+                     caps.tx_tcp_checksum ? "on" : "off", caps.rx_checksum ? "on" : "off");
+}
+
+void DpdkPortBackend::add_counters(RunReport& report) const {
+  std::lock_guard lock(impl_->counters.mutex);
+  for (auto& [k, v] : impl_->counters.values)
+    report.transport_counters[k] += v;
+  add_port_counters(report.transport_counters, "port", *impl_->port);
+}
+
+// ---------------------------------------------------------------------------
+
+struct DpdkBenchWire::Impl {
+  std::unique_ptr<PacketPool> pool;
+  std::vector<std::unique_ptr<RingPortPair>> pairs;
+  std::vector<std::unique_ptr<Port>> generator_ports, appliance_ports;
+  std::vector<std::unique_ptr<PortQueue>> generator_queues, appliance_queues;
+  CounterBox counters;
+};
+
+namespace {
+// Every pair is its own link, so every pair uses the same two addresses.
+constexpr Ipv4Address kGeneratorIp = Ipv4Address::from_octets(10, 77, 0, 1);
+constexpr Ipv4Address kApplianceIp = Ipv4Address::from_octets(10, 77, 0, 2);
+}  // namespace
+
+DpdkBenchWire::DpdkBenchWire() : impl_(std::make_unique<Impl>()) {}
+DpdkBenchWire::~DpdkBenchWire() = default;
+
+std::string DpdkBenchWire::open(unsigned pairs, unsigned connections) {
+  Impl& m = *impl_;
+  try {
+    PacketPoolConfig pc;
+    pc.name = "mxdp_bench";
+    pc.mbufs = pool_size(std::max<std::uint64_t>(32768, std::uint64_t{connections} * 16));
+    m.pool = std::make_unique<PacketPool>(pc);
+    for (unsigned i = 0; i < pairs; ++i) {
+      m.pairs.push_back(std::make_unique<RingPortPair>("mxdpb" + std::to_string(i), 8192));
+      PortConfig portc;
+      m.generator_ports.push_back(std::make_unique<Port>(m.pairs.back()->a(), *m.pool, portc));
+      m.appliance_ports.push_back(std::make_unique<Port>(m.pairs.back()->b(), *m.pool, portc));
+      m.generator_queues.push_back(std::make_unique<PortQueue>(m.pairs.back()->a(), 0));
+      m.appliance_queues.push_back(std::make_unique<PortQueue>(m.pairs.back()->b(), 0));
+    }
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+BenchTransport DpdkBenchWire::transport() {
+  Impl* m = impl_.get();
+  auto side = [m](bool generator) -> LoopFactory {
+    return [m, generator](unsigned index) -> std::unique_ptr<transport::EventLoop> {
+      auto& ports = generator ? m->generator_ports : m->appliance_ports;
+      auto& queues = generator ? m->generator_queues : m->appliance_queues;
+      unsigned i = index % static_cast<unsigned>(ports.size());
+      StackConfig sc = stack_config(*ports[i], generator ? kGeneratorIp : kApplianceIp, 24, 1500);
+      StackLoopOptions lo;
+      lo.on_final_counters = m->counters.collector(generator ? "generator" : "appliance");
+      return std::make_unique<StackLoop>(sc, *queues[i], *m->pool, lo);
+    };
+  };
+  BenchTransport t;
+  t.appliance_loops = side(false);
+  t.generator_loops = side(true);
+  t.appliance_listen = kApplianceIp.to_string() + ":25";
+  t.sink_listen = kGeneratorIp.to_string() + ":2526";
+  t.sink_on_generator = true;
+  t.add_counters = [m](RunReport& r) {
+    {
+      std::lock_guard lock(m->counters.mutex);
+      for (auto& [k, v] : m->counters.values)
+        r.transport_counters[k] += v;
+    }
+    for (auto& p : m->appliance_ports)
+      add_port_counters(r.transport_counters, "appliance", *p);
+    for (auto& p : m->generator_ports)
+      add_port_counters(r.transport_counters, "generator", *p);
+    r.transport_counters["pool.mbufs"] = m->pool->capacity();
+    r.transport_counters["pool.mbufs_missing_at_end"] = m->pool->capacity() - m->pool->available();
+  };
+  return t;
+}
+
+}  // namespace mxdp::cli

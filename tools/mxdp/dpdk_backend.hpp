@@ -1,0 +1,64 @@
+#pragma once
+// The `dpdk` backend of mxdp serve, loadgen and bench: EAL start-up with
+// mxdp's defaults, ports, packet pools, and one userspace TCP/IPv4 stack
+// (dataplane/stack_loop.hpp) per worker thread. Compiled into the program only
+// when DPDK is (MXDP_HAVE_DPDK); everything above it sees event loops.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tools/mxdp/bench_run.hpp"
+#include "tools/mxdp/loop_factory.hpp"
+#include "tools/mxdp/run_report.hpp"
+#include "tools/mxdp/serve_config.hpp"
+
+namespace mxdp::cli {
+
+// Starts the EAL once per process: the user's EAL args (what came before
+// `--`) over mxdp's defaults (-l 0, --no-huge -m N unless hugepages are
+// mounted, --no-pci unless a PCI device is named). Returns "" or an error
+// that names the fix.
+std::string start_dpdk(const std::vector<std::string>& user_eal_args, unsigned memory_mb);
+
+// One port, one RX and one TX queue per worker (RSS spreads flows over them),
+// a packet pool, and a stack per queue with the configured address.
+class DpdkPortBackend {
+ public:
+  DpdkPortBackend();
+  ~DpdkPortBackend();
+  // Opens and starts the port; returns "" or an error that names the fix.
+  std::string open(const DpdkConfig& config, unsigned workers);
+  // Worker i's loop runs the stack on queue i.
+  LoopFactory loops();
+  // Driver, link, offloads: one line for the start-up message.
+  std::string describe() const;
+  // Port and stack counters, into a report's transport_counters.
+  void add_counters(RunReport& report) const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// The embedded benchmark's wire: per appliance core, a pair of in-memory ring
+// ports; the generator's stack on one end (with the built-in referral sink),
+// the appliance's on the other.
+class DpdkBenchWire {
+ public:
+  DpdkBenchWire();
+  ~DpdkBenchWire();
+  std::string open(unsigned pairs, unsigned connections);
+  BenchTransport transport();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Memory the EAL needs for a pool of `mbufs` packet buffers, in MB.
+unsigned eal_memory_for(unsigned mbufs);
+
+}  // namespace mxdp::cli
