@@ -115,25 +115,30 @@ unsigned eal_memory_for(unsigned mbufs) {
 
 std::string start_dpdk(const std::vector<std::string>& user, unsigned memory_mb) {
   if (eal_started()) return "";
+  // mxdp's defaults (eal.hpp), then the user's EAL arguments; a default the
+  // user set another way is left out.
   EalOptions o;
   o.memory_mb = memory_mb;
-  // The user's EAL arguments win; mxdp adds only what they leave open.
+  if (has_any(user, {"--no-huge"})) o.hugepages = EalOptions::Huge::kNo;
+  o.pci = has_any(user, {"-a", "--allow", "-b", "--block", "--no-pci"});
   o.extra = user;
   bool user_lcores = has_any(user, {"-l", "--lcores", "-c"});
-  bool user_memory = has_any(user, {"--no-huge", "--in-memory", "-m", "--socket-mem", "--huge-dir"});
-  bool user_pci = has_any(user, {"-a", "--allow", "-b", "--block", "--no-pci"});
-  if (user_memory) o.hugepages = EalOptions::Huge::kYes;  // add nothing: see below
-  o.pci = user_pci;
-  auto argv = eal_arguments(o);
-  // eal_arguments() always names -l and a memory mode; drop what the user set.
-  std::vector<std::string> merged;
+  bool user_size = has_any(user, {"-m", "--socket-mem"});
+  bool user_mode = has_any(user, {"--no-huge", "--in-memory", "--huge-dir"});
+  bool user_prefix = has_any(user, {"--file-prefix"});
+  std::vector<std::string> argv = eal_arguments(o), merged;
+  std::size_t user_from = argv.size() - user.size();
   for (std::size_t i = 0; i < argv.size(); ++i) {
-    if (user_lcores && argv[i] == "-l" && i + 1 < argv.size()) {
-      ++i;
-      continue;
+    const std::string& a = argv[i];
+    if (i < user_from) {
+      if ((user_lcores && a == "-l") || (user_size && a == "-m")) {
+        ++i;  // and its value
+        continue;
+      }
+      if (user_mode && (a == "--no-huge" || a == "--in-memory")) continue;
+      if (user_prefix && a.starts_with("--file-prefix")) continue;
     }
-    if (user_memory && argv[i] == "--in-memory") continue;
-    merged.push_back(argv[i]);
+    merged.push_back(a);
   }
   try {
     start_eal(merged);

@@ -6,6 +6,10 @@
 #include "tools/mxdp/commands.hpp"
 #include "tools/mxdp/loadgen.hpp"
 #include "tools/mxdp/report_output.hpp"
+#include "tools/mxdp/serve_config.hpp"
+#ifdef MXDP_HAVE_DPDK
+#include "tools/mxdp/dpdk_backend.hpp"
+#endif
 
 namespace mxdp::cli {
 
@@ -15,6 +19,7 @@ struct LoadgenCliOptions {
   std::string backend = "kernel";
   std::string recipients_file;
   std::string json_path;
+  DpdkConfig dpdk;
 };
 }  // namespace
 
@@ -23,7 +28,8 @@ Command loadgen_command() {
           [](CLI::App& app, const std::vector<std::string>&) {
             auto o = std::make_shared<LoadgenCliOptions>();
             auto& r = o->run;
-            app.add_option("--backend", o->backend, "Transport: kernel (dpdk: not built yet)")
+            app.add_option("--backend", o->backend,
+                           "Transport: kernel (Linux sockets) or dpdk (a DPDK port, EAL args before --)")
                 ->check(CLI::IsMember({"kernel", "dpdk"}))
                 ->capture_default_str();
             app.add_option("-t,--target", r.target, "SMTP server IPv4:port")->capture_default_str();
@@ -52,9 +58,31 @@ Command loadgen_command() {
             app.add_flag("!--no-chunking", r.chunking, "Send DATA even when the server offers CHUNKING");
             app.add_flag("!--quiet", r.progress, "No live line per second");
             app.add_option("--json", o->json_path, "Write the report as JSON to this file");
-            return [o](const std::vector<std::string>&) {
-              if (o->backend == "dpdk")
-                return not_built_yet("loadgen --backend dpdk", "the DPDK issue builds it");
+            app.add_option("--dpdk-port", o->dpdk.port, "dpdk: port name or id (default: the first)");
+            app.add_option("--dpdk-ip", o->dpdk.ip, "dpdk: the generator stack's address, A.B.C.D/PREFIX");
+            app.add_option("--dpdk-gateway", o->dpdk.gateway, "dpdk: next hop for a target off the subnet");
+            return [o](const std::vector<std::string>& eal) {
+#ifdef MXDP_HAVE_DPDK
+              // One stack per generator thread, each on its own queue of the port.
+              DpdkPortBackend port;
+              if (o->backend == "dpdk") {
+                std::string e = start_dpdk(eal, eal_memory_for(16384 * o->run.threads));
+                if (e.empty()) e = port.open(o->dpdk, o->run.threads);
+                if (!e.empty()) {
+                  std::fprintf(stderr, "mxdp loadgen: dpdk: %s\n", e.c_str());
+                  return kExitFailure;
+                }
+                o->run.loops = port.loops();
+                std::fprintf(stderr, "mxdp loadgen: %s\n", port.describe().c_str());
+              }
+#else
+              (void)eal;
+              if (o->backend == "dpdk") {
+                std::fprintf(stderr,
+                             "mxdp loadgen: this mxdp was built without DPDK: use --backend kernel\n");
+                return kExitUsage;
+              }
+#endif
               if (!o->recipients_file.empty()) {
                 std::ifstream in(o->recipients_file);
                 if (!in) {
@@ -72,6 +100,9 @@ Command loadgen_command() {
                 std::fprintf(stderr, "mxdp loadgen: %s\n", err.c_str());
                 return kExitUsage;
               }
+#ifdef MXDP_HAVE_DPDK
+              if (o->backend == "dpdk") port.add_counters(report);
+#endif
               if (!emit_report(report, o->json_path)) return kExitFailure;
               if (report.messages_accepted == 0) {
                 std::fprintf(stderr, "mxdp loadgen: no message was accepted by %s\n", o->run.target.c_str());

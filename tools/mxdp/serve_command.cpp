@@ -1,4 +1,5 @@
-// mxdp serve: the appliance on kernel sockets (the DPDK transport: later).
+// mxdp serve: the appliance on kernel sockets or on a DPDK port (a PCI NIC on
+// bare metal, net_tap to try it with any Linux client; docs/DEPLOY.md).
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -10,6 +11,9 @@
 #include "tools/mxdp/commands.hpp"
 #include "tools/mxdp/control_server.hpp"
 #include "tools/mxdp/serve_config.hpp"
+#ifdef MXDP_HAVE_DPDK
+#include "tools/mxdp/dpdk_backend.hpp"
+#endif
 
 namespace mxdp::cli {
 
@@ -47,73 +51,105 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
   app.add_option("--max-recipients", c.smtp.max_recipients, "Recipients per message")->capture_default_str();
   app.add_option("--idle-timeout", c.smtp.idle_timeout_s, "Seconds a session may stay silent")
       ->capture_default_str();
+  app.add_option("--dpdk-port", c.dpdk.port,
+                 "dpdk: port name (net_tap0, 0000:03:00.0) or id (default: first)");
+  app.add_option("--dpdk-ip", c.dpdk.ip, "dpdk: the stack's own address, A.B.C.D/PREFIX");
+  app.add_option("--dpdk-gateway", c.dpdk.gateway, "dpdk: next hop for addresses off the subnet");
+  app.add_option("--dpdk-mtu", c.dpdk.mtu, "dpdk: MTU")->capture_default_str();
+  app.add_option("--dpdk-idle-sleep", c.dpdk.idle_sleep_us,
+                 "dpdk: microseconds to sleep per poll after a long idle stretch (0: always busy-poll)")
+      ->capture_default_str();
 }
 
 Command serve_command() {
-  return {"serve", "Run the SMTP appliance: accept, route, deliver and relay mail",
-          [](CLI::App& app, const std::vector<std::string>& args) {
-            auto c = std::make_shared<ServeConfig>();
-            auto config_error = std::make_shared<std::string>();
-            if (std::string path = find_config(args); !path.empty())
-              *config_error = load_serve_config(path, *c);
-            auto backend = std::make_shared<std::string>("kernel");
-            auto config_path = std::make_shared<std::string>();
-            app.add_option("--config", *config_path,
-                           "TOML config file (docs/mxdp.example.toml); flags override it");
-            app.add_option("--backend", *backend, "Transport: kernel (Linux sockets) or dpdk (not built yet)")
-                ->check(CLI::IsMember({"kernel", "dpdk"}))
-                ->capture_default_str();
-            add_serve_options(app, *c);
-            return [c, backend, config_error, config_path](const std::vector<std::string>&) {
-              if (!config_error->empty()) {
-                std::fprintf(stderr, "mxdp serve: %s\n", config_error->c_str());
-                return kExitUsage;
-              }
-              if (*backend == "dpdk")
-                return not_built_yet("serve --backend dpdk", "the DPDK issue builds it");
-              Appliance appliance(*c);
-              std::string err = appliance.start();
-              if (!err.empty()) {
-                std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
-                return kExitFailure;
-              }
-              ControlServer control;
-              if (!c->control_socket.empty()) {
-                err = control.start(
-                    c->control_socket, [&](std::string_view line) { return appliance.control(line); },
-                    [&] { appliance.admin_tick(); });
-                if (!err.empty()) {
-                  std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
-                  appliance.request_stop();
-                  return kExitFailure;
-                }
-              }
-              std::signal(SIGINT, on_signal);
-              std::signal(SIGTERM, on_signal);
-              std::signal(SIGPIPE, SIG_IGN);
-              std::fprintf(stderr, "mxdp serve: listening on %s (SMTP)%s%s, control %s\n", c->listen.c_str(),
-                           c->metrics.empty() ? "" : ", metrics http://",
-                           c->metrics.empty() ? "" : (c->metrics + "/metrics").c_str(),
-                           c->control_socket.c_str());
-              while (g_signal.load() == 0)
-                std::this_thread::sleep_for(std::chrono::milliseconds(50));
-              std::fprintf(stderr, "mxdp serve: signal %d, shutting down\n", g_signal.load());
+  return {
+      "serve", "Run the SMTP appliance: accept, route, deliver and relay mail",
+      [](CLI::App& app, const std::vector<std::string>& args) {
+        auto c = std::make_shared<ServeConfig>();
+        auto config_error = std::make_shared<std::string>();
+        if (std::string path = find_config(args); !path.empty()) *config_error = load_serve_config(path, *c);
+        auto backend = std::make_shared<std::string>(c->backend);
+        auto config_path = std::make_shared<std::string>();
+        app.add_option("--config", *config_path,
+                       "TOML config file (docs/mxdp.example.toml); flags override it");
+        app.add_option("--backend", *backend,
+                       "Transport: kernel (Linux sockets) or dpdk (a DPDK port, EAL args before --)")
+            ->check(CLI::IsMember({"kernel", "dpdk"}))
+            ->capture_default_str();
+        add_serve_options(app, *c);
+        return [c, backend, config_error, config_path](const std::vector<std::string>& eal) {
+          if (!config_error->empty()) {
+            std::fprintf(stderr, "mxdp serve: %s\n", config_error->c_str());
+            return kExitUsage;
+          }
+          c->backend = *backend;
+          LoopFactory loops;
+          std::string transport = "kernel sockets";
+#ifdef MXDP_HAVE_DPDK
+          DpdkPortBackend port;
+          if (c->backend == "dpdk") {
+            if (c->cores == 0) c->cores = 1;
+            std::string e = start_dpdk(eal, eal_memory_for(c->dpdk.mbufs ? c->dpdk.mbufs : 16384 * c->cores));
+            if (e.empty()) e = port.open(c->dpdk, c->cores);
+            if (!e.empty()) {
+              std::fprintf(stderr, "mxdp serve: dpdk: %s\n", e.c_str());
+              return kExitFailure;
+            }
+            loops = port.loops();
+            transport = port.describe();
+            // The stack answers on its own address; --listen gives the port.
+            c->listen = c->dpdk.ip.substr(0, c->dpdk.ip.find('/')) + c->listen.substr(c->listen.rfind(':'));
+          }
+#else
+          (void)eal;
+          if (c->backend == "dpdk") {
+            std::fprintf(stderr, "mxdp serve: this mxdp was built without DPDK: use --backend kernel\n");
+            return kExitUsage;
+          }
+#endif
+          Appliance appliance(*c, loops);
+          std::string err = appliance.start();
+          if (!err.empty()) {
+            std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
+            return kExitFailure;
+          }
+          ControlServer control;
+          if (!c->control_socket.empty()) {
+            err = control.start(
+                c->control_socket, [&](std::string_view line) { return appliance.control(line); },
+                [&] { appliance.admin_tick(); });
+            if (!err.empty()) {
+              std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
               appliance.request_stop();
-              appliance.wait();
-              control.stop();
-              auto t = appliance.totals();
-              std::fprintf(
-                  stderr,
-                  "mxdp serve: final counters: accepted %llu, delivered %llu, referred %llu, relayed %llu, "
-                  "bounced %llu, live %lld\n",
-                  static_cast<unsigned long long>(t.shards.accepted),
-                  static_cast<unsigned long long>(t.shards.delivered),
-                  static_cast<unsigned long long>(t.shards.referred),
-                  static_cast<unsigned long long>(t.shards.relayed),
-                  static_cast<unsigned long long>(t.shards.bounced), static_cast<long long>(t.shards.live));
-              return t.shards.live == 0 ? kExitOk : kExitFailure;
-            };
-          }};
+              return kExitFailure;
+            }
+          }
+          std::signal(SIGINT, on_signal);
+          std::signal(SIGTERM, on_signal);
+          std::signal(SIGPIPE, SIG_IGN);
+          std::fprintf(stderr, "mxdp serve: listening on %s (SMTP, %s)%s%s, control %s\n", c->listen.c_str(),
+                       transport.c_str(), c->metrics.empty() ? "" : ", metrics http://",
+                       c->metrics.empty() ? "" : (c->metrics + "/metrics").c_str(),
+                       c->control_socket.c_str());
+          while (g_signal.load() == 0)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          std::fprintf(stderr, "mxdp serve: signal %d, shutting down\n", g_signal.load());
+          appliance.request_stop();
+          appliance.wait();
+          control.stop();
+          auto t = appliance.totals();
+          std::fprintf(
+              stderr,
+              "mxdp serve: final counters: accepted %llu, delivered %llu, referred %llu, relayed %llu, "
+              "bounced %llu, live %lld\n",
+              static_cast<unsigned long long>(t.shards.accepted),
+              static_cast<unsigned long long>(t.shards.delivered),
+              static_cast<unsigned long long>(t.shards.referred),
+              static_cast<unsigned long long>(t.shards.relayed),
+              static_cast<unsigned long long>(t.shards.bounced), static_cast<long long>(t.shards.live));
+          return t.shards.live == 0 ? kExitOk : kExitFailure;
+        };
+      }};
 }
 
 }  // namespace mxdp::cli
