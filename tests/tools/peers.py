@@ -16,12 +16,12 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_port(port, timeout=20):
-    """Waits until something accepts connections on 127.0.0.1:port."""
+def wait_port(port, timeout=20, host="127.0.0.1"):
+    """Waits until something accepts connections on host:port."""
     end = time.time() + timeout
     while time.time() < end:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            socket.create_connection((host, port), timeout=1).close()
             return
         except OSError:
             time.sleep(0.05)

@@ -1,11 +1,15 @@
 #!/usr/bin/python3
-"""mxdp serve --backend kernel driven by real peers nobody here wrote.
+"""mxdp serve driven by real peers nobody here wrote, on either backend.
 
 Python smtplib, swaks and Postfix smtp-source talk to mxdp; Postfix smtp-sink
 is the referral target (its dump files show relayed messages arrived intact).
 Counts are checked end to end through `mxdp ctl counters`.
 
-    serve_peers_test.py PATH/TO/mxdp
+    serve_peers_test.py PATH/TO/mxdp            kernel backend on loopback
+    serve_peers_test.py PATH/TO/mxdp --dpdk     dpdk backend on a net_tap port:
+        the kernel TCP stack of these clients talks to mxdp's userspace stack
+        through the tap, and referrals leave over mxdp's DPDK client to
+        smtp-sink on the kernel side (needs root)
 """
 import glob
 import json
@@ -16,6 +20,7 @@ import signal
 import smtplib
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -23,6 +28,15 @@ import unittest
 from peers import free_port, mxdp_from_argv, wait_port
 
 MXDP = mxdp_from_argv()
+DPDK = "--dpdk" in sys.argv
+if DPDK:
+    sys.argv.remove("--dpdk")
+    # A tap of our own: the name and subnet are unique to this process.
+    TAP = f"mxdps{os.getpid() % 10000}"
+    NET = f"10.{200 + os.getpid() % 50}.{os.getpid() % 250}"
+    HOST, KERN = f"{NET}.2", f"{NET}.1"
+else:
+    HOST = KERN = "127.0.0.1"
 
 
 class Serve(unittest.TestCase):
@@ -39,28 +53,41 @@ class Serve(unittest.TestCase):
         cls.port, cls.sink_port, cls.metrics_port = free_port(), free_port(), free_port()
         cls.ctl_path = os.path.join(cls.tmp, "ctl.sock")
         user = ["-u", "nobody"] if os.geteuid() == 0 else []
-        cls.sink = subprocess.Popen(["smtp-sink", *user, "-d", cls.dump + "/m.", f"127.0.0.1:{cls.sink_port}", "256"],
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cls.sink = None
         cls.log = open(os.path.join(cls.tmp, "serve.log"), "w+")
         # Operator settings from a config file; flags below override [serve].
         config = os.path.join(cls.tmp, "mxdp.toml")
         with open(config, "w") as f:
             f.write("[serve]\nlisten = \"127.0.0.1:1\"\n[relay]\nretry_initial_ms = 10\n"
                     "retry_max_ms = 50\nmax_attempts = 3\n")
-        cls.serve = subprocess.Popen(
-            [MXDP, "serve", "--config", config, "--listen", f"127.0.0.1:{cls.port}", "--referral-target", f"127.0.0.1:{cls.sink_port}",
-             "--metrics", f"127.0.0.1:{cls.metrics_port}", "--control-socket", cls.ctl_path, "--cores", "2",
-             "--shards", "4", "--idle-timeout", "3"],
-            stdout=cls.log, stderr=subprocess.STDOUT)
-        wait_port(cls.port)
-        wait_port(cls.sink_port)
+        common = ["--config", config, "--listen", f"{HOST}:{cls.port}", "--referral-target", f"{KERN}:{cls.sink_port}",
+                  "--metrics", f"127.0.0.1:{cls.metrics_port}", "--control-socket", cls.ctl_path, "--shards", "4",
+                  "--idle-timeout", "3"]
+        if DPDK:
+            # One lcore: a tap has no RSS to spread connections over queues.
+            cmd = [MXDP, "serve", f"--vdev=net_tap0,iface={TAP}", "--no-huge", "--no-pci", "--", *common,
+                   "--backend", "dpdk", "--dpdk-ip", f"{HOST}/24", "--cores", "1", "--dpdk-idle-sleep", "20"]
+        else:
+            cmd = [MXDP, "serve", *common, "--cores", "2"]
+        cls.serve = subprocess.Popen(cmd, stdout=cls.log, stderr=subprocess.STDOUT)
+        if DPDK:
+            end = time.time() + 30
+            while not os.path.exists(f"/sys/class/net/{TAP}") and time.time() < end:
+                time.sleep(0.05)
+            subprocess.run(["ip", "addr", "add", f"{KERN}/24", "dev", TAP], check=True)
+            subprocess.run(["ip", "link", "set", TAP, "up"], check=True)
+        cls.sink = subprocess.Popen(["smtp-sink", *user, "-d", cls.dump + "/m.", f"{KERN}:{cls.sink_port}", "256"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(cls.port, host=HOST)
+        wait_port(cls.sink_port, host=KERN)
 
     @classmethod
     def tearDownClass(cls):
         if cls.serve.poll() is None:
             cls.serve.kill()
-        cls.sink.kill()
-        cls.sink.wait()
+        if cls.sink:
+            cls.sink.kill()
+            cls.sink.wait()
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def counters(self):
@@ -83,7 +110,7 @@ class Serve(unittest.TestCase):
 
     def test_01_smtplib_refuses_unknown_recipients(self):
         before = self.counters()
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as s:
+        with smtplib.SMTP(HOST, self.port, timeout=10) as s:
             refused = s.sendmail("a@b.test", ["user1@example.test", "user2@example.test", "nobody@example.test"],
                                  "Subject: t\r\n\r\nhello\r\n")
         self.assertEqual(list(refused), ["nobody@example.test"])
@@ -95,7 +122,7 @@ class Serve(unittest.TestCase):
     def test_02_smtplib_many_recipients_pipelined(self):
         before = self.counters()
         rcpts = [f"user{n}@example.test" for n in range(100, 160)]
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as s:
+        with smtplib.SMTP(HOST, self.port, timeout=10) as s:
             s.ehlo()
             self.assertTrue(s.has_extn("pipelining"))
             self.assertEqual(s.sendmail("a@b.test", rcpts, "Subject: many\r\n\r\nbody\r\n"), {})
@@ -103,7 +130,7 @@ class Serve(unittest.TestCase):
         self.assertEqual(c["delivered"], before["delivered"] + 60)
 
     def test_03_swaks(self):
-        out = subprocess.run(["swaks", "--server", f"127.0.0.1:{self.port}", "--to", "user3@example.test",
+        out = subprocess.run(["swaks", "--server", f"{HOST}:{self.port}", "--to", "user3@example.test",
                               "--from", "swaks@b.test", "--pipeline"], capture_output=True, text=True, timeout=30)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         self.assertIn("250 2.0.0", out.stdout)
@@ -112,7 +139,7 @@ class Serve(unittest.TestCase):
         marker = f"mxdp-referral-marker-{time.time_ns()}"
         body = f"Subject: ref\r\n\r\n{marker}\r\n.leading dot line\r\n" + ("x" * 70 + "\r\n") * 50
         before = self.counters()
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as s:
+        with smtplib.SMTP(HOST, self.port, timeout=10) as s:
             self.assertEqual(s.sendmail("a@b.test", ["pf7@public.example.test"], body), {})
         c = self.wait_counters(lambda c: c["relayed"] >= before["relayed"] + 1)
         self.assertEqual(c["relayed"], before["relayed"] + 1)
@@ -132,7 +159,7 @@ class Serve(unittest.TestCase):
     def test_05_smtp_source_counts_exact(self):
         before = self.counters()
         out = subprocess.run(["smtp-source", "-s", "8", "-m", "400", "-l", "1024", "-d", "-t", "user42@example.test",
-                              "-f", "src@b.test", f"127.0.0.1:{self.port}"], capture_output=True, text=True,
+                              "-f", "src@b.test", f"{HOST}:{self.port}"], capture_output=True, text=True,
                              timeout=120)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
         c = self.wait_counters(lambda c: c["delivered"] >= before["delivered"] + 400)
@@ -142,10 +169,10 @@ class Serve(unittest.TestCase):
     def test_06_live_moves_during_load(self):
         before = self.counters()
         src = subprocess.Popen(["smtp-source", "-s", "8", "-m", "1500", "-l", "512", "-d", "-t", "user77@example.test",
-                                "-f", "src@b.test", f"127.0.0.1:{self.port}"], stdout=subprocess.DEVNULL)
+                                "-f", "src@b.test", f"{HOST}:{self.port}"], stdout=subprocess.DEVNULL)
         moves = 0
         while src.poll() is None and moves < 60:
-            target = ["shard", str(moves % 4)] if moves % 3 else ["server", f"127.0.0.1:{self.sink_port}"]
+            target = ["shard", str(moves % 4)] if moves % 3 else ["server", f"{KERN}:{self.sink_port}"]
             self.ctl("move", "user77@example.test", *target)
             moves += 1
             time.sleep(0.02)
@@ -160,7 +187,7 @@ class Serve(unittest.TestCase):
 
     def test_07_garbage_and_smuggling_refused(self):
         before = self.counters()
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+        with socket.create_connection((HOST, self.port), timeout=10) as s:
             f = s.makefile("rwb")
             self.assertTrue(f.readline().startswith(b"220"))
             f.write(b"FROBNICATE\r\n")
@@ -183,7 +210,7 @@ class Serve(unittest.TestCase):
     def test_08_disconnect_mid_data_delivers_nothing(self):
         before = self.counters()
         for _ in range(20):
-            with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            with socket.create_connection((HOST, self.port), timeout=10) as s:
                 s.sendall(b"EHLO x\r\nMAIL FROM:<a@b.test>\r\nRCPT TO:<user9@example.test>\r\nDATA\r\n")
                 time.sleep(0.01)
                 s.sendall(b"Subject: cut\r\n\r\npartial body without end")
@@ -192,7 +219,7 @@ class Serve(unittest.TestCase):
         self.assertEqual(c["accepted"], before["accepted"])
 
     def test_09_idle_connection_times_out(self):
-        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+        with socket.create_connection((HOST, self.port), timeout=10) as s:
             s.recv(1000)
             start = time.time()
             data = b""
@@ -212,10 +239,10 @@ class Serve(unittest.TestCase):
         return 0
 
     def test_10_many_idle_connections_bounded_and_timed_out(self):
-        count = min(5000, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2 - 100)
+        count = min(1000 if DPDK else 5000, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2 - 100)
         socks = []
         for _ in range(count):
-            socks.append(socket.create_connection(("127.0.0.1", self.port), timeout=10))
+            socks.append(socket.create_connection((HOST, self.port), timeout=10))
         end = time.time() + 10
         while self.counters()["connections_open"] < count and time.time() < end:
             time.sleep(0.1)
@@ -230,7 +257,7 @@ class Serve(unittest.TestCase):
 
     def test_12_client_that_never_reads_keeps_memory_bounded(self):
         rss_before = self.rss_kib()
-        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        s = socket.create_connection((HOST, self.port), timeout=10)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.setblocking(False)
         sent = 0
@@ -255,8 +282,8 @@ class Serve(unittest.TestCase):
 
     def test_13_unreachable_relay_target_bounces_after_retries(self):
         before = self.counters()
-        self.ctl("referral", "dead@example.test", f"127.0.0.1:{free_port()}")
-        with smtplib.SMTP("127.0.0.1", self.port, timeout=10) as s:
+        self.ctl("referral", "dead@example.test", f"{KERN}:{free_port()}")
+        with smtplib.SMTP(HOST, self.port, timeout=10) as s:
             self.assertEqual(s.sendmail("a@b.test", ["dead@example.test"], "Subject: x\r\n\r\nx\r\n"), {})
         c = self.wait_counters(lambda c: c["bounced"] >= before["bounced"] + 1)
         self.assertEqual(c["bounced"], before["bounced"] + 1)

@@ -71,15 +71,15 @@ void add_stack_counters(std::map<std::string, std::uint64_t>& out, const std::st
       out[side + ".drop." + std::string(drop_reason_name(static_cast<DropReason>(r)))] += c.drops[r];
 }
 
-void add_port_counters(std::map<std::string, std::uint64_t>& out, const std::string& side, const Port& p) {
+void add_port_counters(std::map<std::string, std::uint64_t>& out, const std::string& prefix, const Port& p) {
   PortStats s = p.stats();
-  out[side + "_port.rx_packets"] += s.rx_packets;
-  out[side + "_port.tx_packets"] += s.tx_packets;
-  out[side + "_port.rx_bytes"] += s.rx_bytes;
-  out[side + "_port.tx_bytes"] += s.tx_bytes;
-  out[side + "_port.rx_missed"] += s.rx_missed;
-  out[side + "_port.rx_no_mbuf"] += s.rx_no_mbuf;
-  out[side + "_port.tx_errors"] += s.tx_errors;
+  out[prefix + ".rx_packets"] += s.rx_packets;
+  out[prefix + ".tx_packets"] += s.tx_packets;
+  out[prefix + ".rx_bytes"] += s.rx_bytes;
+  out[prefix + ".tx_bytes"] += s.tx_bytes;
+  out[prefix + ".rx_missed"] += s.rx_missed;
+  out[prefix + ".rx_no_mbuf"] += s.rx_no_mbuf;
+  out[prefix + ".tx_errors"] += s.tx_errors;
 }
 
 // Final stack counters, collected as loops are destroyed (on any thread).
@@ -308,9 +308,24 @@ BenchTransport DpdkBenchWire::transport() {
         r.transport_counters[k] += v;
     }
     for (auto& p : m->appliance_ports)
-      add_port_counters(r.transport_counters, "appliance", *p);
+      add_port_counters(r.transport_counters, "appliance_port", *p);
     for (auto& p : m->generator_ports)
-      add_port_counters(r.transport_counters, "generator", *p);
+      add_port_counters(r.transport_counters, "generator_port", *p);
+    // Both sides have stopped: what the last loop sent (FINs of its
+    // shutdown) waits in the rings with nobody to receive it. Drain it, so
+    // what the pool misses now is a leak.
+    std::uint64_t in_flight = 0;
+    for (auto* queues : {&m->appliance_queues, &m->generator_queues}) {
+      for (auto& q : *queues) {
+        rte_mbuf* burst[32];
+        while (std::uint16_t n = q->rx_burst(burst, 32)) {
+          for (std::uint16_t i = 0; i < n; ++i)
+            mbuf_free(burst[i]);
+          in_flight += n;
+        }
+      }
+    }
+    r.transport_counters["wire.packets_in_flight_at_end"] = in_flight;
     r.transport_counters["pool.mbufs"] = m->pool->capacity();
     r.transport_counters["pool.mbufs_missing_at_end"] = m->pool->capacity() - m->pool->available();
   };
