@@ -30,6 +30,8 @@ class RecvChain {
   ~RecvChain() { release(); }
 
   std::span<const RecvSegment> segments() const noexcept { return {segments_.data(), count_}; }
+  // The packet buffer segment i lies in (to take a reference on it).
+  rte_mbuf* buffer(std::size_t i) const noexcept { return mbufs_[i]; }
   std::size_t size_bytes() const noexcept { return bytes_; }
   bool empty() const noexcept { return count_ == 0; }
   // Appends all bytes to `out` (a copy, for tests and simple consumers).

@@ -1,6 +1,7 @@
 #include "dataplane/stack_loop.hpp"
 
 #include <rte_lcore.h>
+#include <rte_mbuf.h>
 
 #include <thread>
 
@@ -28,12 +29,29 @@ Endpoint to_endpoint(Ipv4Address ip, std::uint16_t port) noexcept {
   return e;
 }
 
+namespace {
+// An input lease is a reference on the mbuf (rte_mbuf_refcnt_update is
+// atomic; rte_pktmbuf_free may run on any thread).
+void mbuf_retain(void* m) noexcept {
+  rte_mbuf_refcnt_update(static_cast<rte_mbuf*>(m), 1);
+}
+void mbuf_release(void* m) noexcept {
+  rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+}
+const transport::InputLease::Ops kMbufLease{mbuf_retain, mbuf_release, RTE_MBUF_DEFAULT_BUF_SIZE};
+}  // namespace
+
 // A stack connection behind the transport interface.
 class StackLoop::Conn final : public transport::Connection {
  public:
   Conn(StackLoop& loop, ConnId conn, std::uint64_t id, Endpoint peer, bool outbound)
       : transport::Connection(id, peer, outbound), loop_(loop), conn_(conn) {}
   transport::EventLoop& loop() noexcept override { return loop_; }
+  transport::InputLease lease_input() noexcept override {
+    if (!input_direct_ || current_ == nullptr) return {};
+    mbuf_retain(current_);
+    return transport::InputLease(current_, &kMbufLease);
+  }
 
  protected:
   void mark_dirty() noexcept override { loop_.mark_dirty(*this); }
@@ -45,6 +63,7 @@ class StackLoop::Conn final : public transport::Connection {
   ConnId conn_;
   bool connecting_ = false;
   bool peer_closed_ = false;
+  rte_mbuf* current_ = nullptr;  // the buffer of the bytes being offered
 };
 
 StackLoop::StackLoop(const StackConfig& config, PacketIo& io, PacketPool& pool, StackLoopOptions options)
@@ -184,8 +203,12 @@ void StackLoop::read_all(Conn& c) noexcept {
     RecvChain chain = stack_->recv(c.conn_);
     if (chain.empty()) return;
     counters_.bytes_in += chain.size_bytes();
-    for (const RecvSegment& seg : chain.segments())
-      c.receive(std::string_view(reinterpret_cast<const char*>(seg.data), seg.size));
+    auto segments = chain.segments();
+    for (std::size_t i = 0; i < segments.size(); ++i) {
+      c.current_ = chain.buffer(i);
+      c.receive(std::string_view(reinterpret_cast<const char*>(segments[i].data), segments[i].size));
+    }
+    c.current_ = nullptr;
   }
 }
 

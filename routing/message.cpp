@@ -49,8 +49,10 @@ Body Body::contiguous(std::string bytes) {
   return b;
 }
 
-Body Body::borrowed(std::vector<BodySegment> segments, ReleaseHook release, void* context) {
+Body Body::borrowed(std::vector<BodySegment> segments, ReleaseHook release, void* context,
+                    std::size_t footprint) {
   Body b;
+  b.footprint_ = footprint;
   b.segments_ = std::move(segments);
   for (const BodySegment& s : b.segments_)
     b.size_ += s.size;
@@ -73,6 +75,7 @@ Body& Body::operator=(Body&& other) noexcept {
   // one segment of an owned body at the new place.
   if (owned) segments_.assign(1, {reinterpret_cast<const std::byte*>(owned_.data()), owned_.size()});
   size_ = std::exchange(other.size_, 0);
+  footprint_ = std::exchange(other.footprint_, 0);
   release_ = std::exchange(other.release_, nullptr);
   context_ = std::exchange(other.context_, nullptr);
   other.segments_.clear();
@@ -113,7 +116,7 @@ void Message::operator delete(void* p, std::size_t size) noexcept {
 
 Message::Message(Owner* owner, MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live)
     : owner_(owner), live_(live), id_(id), envelope_(std::move(envelope)), body_(std::move(body)) {
-  size_bytes_ = body_.size() + envelope_.reverse_path.size();
+  size_bytes_ = body_.footprint() + envelope_.reverse_path.size();
   for (const std::string& r : envelope_.recipients)
     size_bytes_ += r.size();
   // Relaxed: a statistic; the decrement in destroy() is ordered after this one

@@ -42,7 +42,11 @@ class Body {
 
   Body() = default;
   static Body contiguous(std::string bytes);
-  static Body borrowed(std::vector<BodySegment> segments, ReleaseHook release, void* context);
+  // `footprint` is the memory the lender keeps pinned for these segments
+  // (e.g. whole packet buffers); the mailbox log budgets by it, so a log of
+  // borrowed bodies cannot hold more of the lender's buffers than its budget.
+  static Body borrowed(std::vector<BodySegment> segments, ReleaseHook release, void* context,
+                       std::size_t footprint = 0);
 
   Body(Body&& other) noexcept;
   Body& operator=(Body&& other) noexcept;
@@ -51,6 +55,8 @@ class Body {
   ~Body();
 
   std::size_t size() const noexcept { return size_; }
+  // Memory held for the body: its size, or what a lender pins (at least size).
+  std::size_t footprint() const noexcept { return footprint_ > size_ ? footprint_ : size_; }
   std::span<const BodySegment> segments() const noexcept { return segments_; }
   bool is_borrowed() const noexcept { return release_ != nullptr; }
 
@@ -59,6 +65,7 @@ class Body {
   std::string owned_;
   std::vector<BodySegment> segments_;
   std::size_t size_ = 0;
+  std::size_t footprint_ = 0;
   ReleaseHook release_ = nullptr;
   void* context_ = nullptr;
 };

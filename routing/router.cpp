@@ -234,9 +234,13 @@ std::size_t Router::poll(ShardId s) noexcept {
     }
   }
 
-  std::array<Handoff, kBurst> in;
+  // An idle poll touches only the ring indices: the burst arrays (kBurst
+  // handles each) are built only when a ring has something.
   for (std::size_t src = 0; src < shards_.size(); ++src) {
-    const std::size_t n = ring(ShardId{static_cast<std::uint16_t>(src)}, sh.id_).pop_burst(in.data(), kBurst);
+    HandoffRing& r = ring(ShardId{static_cast<std::uint16_t>(src)}, sh.id_);
+    if (r.empty_approx()) continue;
+    std::array<Handoff, kBurst> in;
+    const std::size_t n = r.pop_burst(in.data(), kBurst);
     for (std::size_t i = 0; i < n; ++i) {
       Handoff h = std::move(in[i]);
       route(sh, std::move(h.msg), h.rcpts, h.hops, nullptr);
@@ -244,14 +248,17 @@ std::size_t Router::poll(ShardId s) noexcept {
     work += n;
   }
 
+  if (completions_[s.value]->empty_approx() && sh.retries_.empty() && sh.parked_.empty()) return work;
   const auto now = std::chrono::steady_clock::now();
-  std::array<RelayCompletion, kBurst> done;
-  const std::size_t nc = completions_[s.value]->pop_burst(done.data(), kBurst);
-  for (std::size_t i = 0; i < nc; ++i) {
-    RelayCompletion c = std::move(done[i]);
-    handle_completion(sh, c, now);
+  if (!completions_[s.value]->empty_approx()) {
+    std::array<RelayCompletion, kBurst> done;
+    const std::size_t nc = completions_[s.value]->pop_burst(done.data(), kBurst);
+    for (std::size_t i = 0; i < nc; ++i) {
+      RelayCompletion c = std::move(done[i]);
+      handle_completion(sh, c, now);
+    }
+    work += nc;
   }
-  work += nc;
 
   for (std::size_t i = sh.retries_.size(); i > 0; --i) {
     Shard::Retry r = std::move(sh.retries_.front());

@@ -61,7 +61,9 @@ void Connection::abort() noexcept {
 void Connection::receive(std::string_view bytes) noexcept {
   if (closed_ || bytes.empty()) return;
   if (in_.empty() && !reading_paused()) {
+    input_direct_ = true;
     std::size_t used = handler_->on_input(*this, bytes);
+    input_direct_ = false;
     if (used < bytes.size() && !closed_) in_.append(bytes.substr(used));
   } else {
     in_.append(bytes);

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "dataplane/transport/endpoint.hpp"
 
@@ -36,6 +37,47 @@ inline constexpr int kCloseReasons = 7;
 const char* to_string(CloseReason reason) noexcept;
 
 using Clock = std::chrono::steady_clock;
+
+// Keeps the bytes of one on_input() call alive after it returns, without a
+// copy: on DPDK a reference on the packet buffer they arrived in. Move-only;
+// clone() takes one more reference. Any thread may drop it (a message body
+// handed to routing is released where its last reference goes).
+class InputLease {
+ public:
+  struct Ops {
+    void (*retain)(void* buffer) noexcept;
+    void (*release)(void* buffer) noexcept;
+    std::size_t footprint;  // bytes the buffer pins
+  };
+  InputLease() noexcept = default;
+  InputLease(void* buffer, const Ops* ops) noexcept : buffer_(buffer), ops_(ops) {}
+  InputLease(InputLease&& o) noexcept : buffer_(o.buffer_), ops_(std::exchange(o.ops_, nullptr)) {}
+  InputLease& operator=(InputLease&& o) noexcept {
+    if (this != &o) {
+      reset();
+      buffer_ = o.buffer_;
+      ops_ = std::exchange(o.ops_, nullptr);
+    }
+    return *this;
+  }
+  InputLease(const InputLease&) = delete;
+  InputLease& operator=(const InputLease&) = delete;
+  ~InputLease() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+  InputLease clone() const noexcept {
+    if (ops_) ops_->retain(buffer_);
+    return InputLease(buffer_, ops_);
+  }
+  std::size_t footprint() const noexcept { return ops_ ? ops_->footprint : 0; }
+  void reset() noexcept {
+    if (ops_) std::exchange(ops_, nullptr)->release(buffer_);
+  }
+
+ private:
+  void* buffer_ = nullptr;
+  const Ops* ops_ = nullptr;
+};
 
 // What the application attaches to a connection (an SMTP server or client
 // session, an echo handler in tests). All callbacks run on the loop thread.
@@ -86,6 +128,11 @@ class Connection {
   void resume_reading() noexcept;
   bool reading_paused() const noexcept { return paused_by_handler_ || paused_by_output_; }
 
+  // Inside on_input(): a lease on the bytes being offered, so the handler can
+  // keep them without copying. Empty when the transport cannot lend them
+  // (kernel sockets; input re-offered from the connection's own buffer).
+  virtual InputLease lease_input() noexcept { return {}; }
+
   // Graceful close: flush what is queued, then FIN. Abort: RST now.
   void close() noexcept;
   void abort() noexcept;
@@ -121,7 +168,8 @@ class Connection {
   bool outbound_;
   bool closing_ = false;
   bool closed_ = false;
-  bool dirty_ = false;  // on the loop's end-of-iteration list
+  bool dirty_ = false;         // on the loop's end-of-iteration list
+  bool input_direct_ = false;  // on_input() sees the transport's bytes, not in_
   bool paused_by_handler_ = false;
   bool paused_by_output_ = false;
   std::string in_;   // input the handler did not consume yet

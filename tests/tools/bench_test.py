@@ -47,6 +47,10 @@ class Bench(unittest.TestCase):
             counters = report["transport_counters"]
             self.assertEqual(counters["pool.mbufs_missing_at_end"], 0)
             self.assertGreater(counters["appliance_port.rx_packets"], 0)
+            # Bodies reach routing as the received packet buffers, no copy.
+            self.assertGreater(counters["appliance.bodies_lent"], 0)
+        else:
+            self.assertEqual(report["transport_counters"]["appliance.bodies_lent"], 0)
 
     def test_default_is_the_embedded_benchmark(self):
         _, path = self.bench("-d", "2", "-c", "8")

@@ -54,6 +54,7 @@ struct WorkerSnapshot {
   SessionTotals sessions{};
   LatencyHistogram ingress;  // end of data -> router accepted, ns
   std::uint64_t bounces = 0;
+  std::uint64_t bodies_lent = 0, bodies_copied = 0;
 };
 
 }  // namespace
@@ -81,15 +82,9 @@ class RouterSink : public smtp::MessageSink {
     e.recipients.reserve(env.recipients.size());
     for (auto r : env.recipients)
       e.recipients.emplace_back(r);
-    // The kernel transport already copied the bytes once out of the socket;
-    // the body is gathered into one owned buffer here (the DPDK transport
-    // lends mbufs instead).
-    std::string bytes;
-    bytes.reserve(body.size);
-    for (auto seg : body.segments)
-      bytes.append(seg);
+    routing::Body b = lend_body(body);
     routing::MessageId id{(static_cast<std::uint64_t>(worker_) << 48) | next_id_++};
-    auto result = router_.ingress(ingress_, id, std::move(e), routing::Body::contiguous(std::move(bytes)));
+    auto result = router_.ingress(ingress_, id, std::move(e), std::move(b));
     ingress_ns.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
     switch (result.status) {
       case routing::IngressStatus::kAccepted:
@@ -102,8 +97,41 @@ class RouterSink : public smtp::MessageSink {
   }
 
   LatencyHistogram ingress_ns;
+  // The connection whose input is being fed (set around on_input).
+  SmtpServerConnection* feeding = nullptr;
+  std::uint64_t bodies_lent = 0, bodies_copied = 0;
 
  private:
+  // The body as routing keeps it: the received packet buffers themselves when
+  // the transport lends them (DPDK: no copy, released with the message's last
+  // reference, on whichever core that is), else one owned copy.
+  routing::Body lend_body(const smtp::Body& body) {
+    if (feeding != nullptr) {
+      auto lent = std::make_unique<LentBody>();
+      if (feeding->lease_feeds(body.first_feed, body.last_feed, lent->leases)) {
+        std::vector<routing::BodySegment> segments;
+        segments.reserve(body.segments.size());
+        for (auto seg : body.segments)
+          segments.push_back({reinterpret_cast<const std::byte*>(seg.data()), seg.size()});
+        std::size_t footprint = 0;
+        for (const auto& l : lent->leases)
+          footprint += l.footprint();
+        ++bodies_lent;
+        return routing::Body::borrowed(std::move(segments), &LentBody::release, lent.release(), footprint);
+      }
+    }
+    ++bodies_copied;
+    std::string bytes;
+    bytes.reserve(body.size);
+    for (auto seg : body.segments)
+      bytes.append(seg);
+    return routing::Body::contiguous(std::move(bytes));
+  }
+  struct LentBody {
+    std::vector<dataplane::transport::InputLease> leases;
+    static void release(void* self) noexcept { delete static_cast<LentBody*>(self); }
+  };
+
   routing::Router& router_;
   routing::Directory::Reader reader_;
   routing::ShardId ingress_;
@@ -111,16 +139,24 @@ class RouterSink : public smtp::MessageSink {
   std::uint64_t next_id_ = 1;
 };
 
-// Counts a session's statistics into its worker's totals when it closes.
+// Counts a session's statistics into its worker's totals when it closes, and
+// tells the sink whose input it is being fed (to lend the body's buffers).
 class ServeConnection : public SmtpServerConnection {
  public:
-  ServeConnection(const smtp::ServerConfig& config, smtp::MessageSink& sink, SessionTotals& totals)
-      : SmtpServerConnection(config, sink), totals_(totals) {}
+  ServeConnection(const smtp::ServerConfig& config, RouterSink& sink, SessionTotals& totals)
+      : SmtpServerConnection(config, sink), sink_(sink), totals_(totals) {}
+  std::size_t on_input(Connection& c, std::string_view bytes) noexcept override {
+    sink_.feeding = this;
+    std::size_t used = SmtpServerConnection::on_input(c, bytes);
+    sink_.feeding = nullptr;
+    return used;
+  }
   void on_closed(Connection&, dataplane::transport::CloseReason) noexcept override {
     totals_.add(session().stats());
   }
 
  private:
+  RouterSink& sink_;
   SessionTotals& totals_;
 };
 
@@ -348,7 +384,11 @@ void Appliance::Impl::publish(Worker& w) {
   w.snapshot.loop = w.loop->counters();
   w.snapshot.relay = w.relay->counters();
   w.snapshot.sessions = w.sessions;
-  if (w.sink) w.snapshot.ingress = w.sink->ingress_ns;
+  if (w.sink) {
+    w.snapshot.ingress = w.sink->ingress_ns;
+    w.snapshot.bodies_lent = w.sink->bodies_lent;
+    w.snapshot.bodies_copied = w.sink->bodies_copied;
+  }
   w.snapshot.bounces += bounced;
 }
 
@@ -399,6 +439,8 @@ ApplianceTotals Appliance::totals() const {
     t.relay_jobs += s.relay.jobs;
     t.relay_connects += s.relay.connects;
     t.bounces += s.bounces;
+    t.bodies_lent += s.bodies_lent;
+    t.bodies_copied += s.bodies_copied;
   }
   return t;
 }
@@ -534,6 +576,8 @@ std::string Appliance::control(std::string_view line) {
     j["connections_accepted"] = t.connections_accepted;
     j["connections_open"] = t.connections_open;
     j["relay_jobs"] = t.relay_jobs;
+    j["bodies_lent"] = t.bodies_lent;
+    j["bodies_copied"] = t.bodies_copied;
     j["directory_entries"] = dir.size();
     return j.dump();
   }

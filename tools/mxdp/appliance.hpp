@@ -42,6 +42,10 @@ struct ApplianceTotals {
   std::uint64_t relay_jobs = 0;
   std::uint64_t relay_connects = 0;
   std::uint64_t bounces = 0;
+  // Message bodies handed to routing as the received packet buffers (DPDK)
+  // or as one copy (kernel sockets, or input the transport could not lend).
+  std::uint64_t bodies_lent = 0;
+  std::uint64_t bodies_copied = 0;
 };
 
 class Appliance {

@@ -47,10 +47,10 @@ std::string run_on(const std::string& backend, const BenchOptions& options,
   BenchOptions o = options;
   o.load.threads = o.serve_cores;
   DpdkBenchWire wire;
-  std::uint64_t mbufs = std::max<std::uint64_t>(32768, std::uint64_t{o.load.connections} * 16);
+  unsigned pinned = mailbox_pinned_mbufs(o.shards ? o.shards : 2 * o.serve_cores);
   std::string err =
-      start_dpdk(eal, eal_memory_for(static_cast<unsigned>(std::min<std::uint64_t>(mbufs, 1u << 22))));
-  if (err.empty()) err = wire.open(o.serve_cores, o.load.connections);
+      start_dpdk(eal, eal_memory_for(pool_mbufs(2 * o.serve_cores, o.load.connections, pinned)));
+  if (err.empty()) err = wire.open(o.serve_cores, o.load.connections, pinned);
   if (!err.empty()) return "dpdk: " + err;
   return run_bench(o, wire.transport(), report);
 #else

@@ -170,6 +170,8 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   report.recipients_bounced = static_cast<std::int64_t>(t.shards.bounced);
   report.recipients_moved = static_cast<std::int64_t>(moves.load());
   report.messages_live_at_end = t.shards.live;
+  report.transport_counters["appliance.bodies_lent"] = t.bodies_lent;
+  report.transport_counters["appliance.bodies_copied"] = t.bodies_copied;
   if (transport.add_counters) transport.add_counters(report);
   return err;
 }

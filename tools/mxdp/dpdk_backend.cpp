@@ -13,6 +13,7 @@
 #include "dataplane/packet_pool.hpp"
 #include "dataplane/port.hpp"
 #include "dataplane/stack_loop.hpp"
+#include "routing/router.hpp"
 
 namespace mxdp::cli {
 
@@ -109,6 +110,17 @@ StackConfig stack_config(const Port& port, Ipv4Address ip, std::uint8_t prefix, 
 
 }  // namespace
 
+unsigned mailbox_pinned_mbufs(unsigned shards) {
+  return static_cast<unsigned>(shards *
+                               (routing::RouterConfig{}.mailbox_log_bytes / PacketPoolConfig{}.data_room));
+}
+
+unsigned pool_mbufs(unsigned workers, unsigned connections, unsigned pinned) {
+  // Per queue: RX descriptors, packets in flight and receive queues; per
+  // connection a few in flight; plus what mailbox logs may pin.
+  return pool_size(std::uint64_t{workers} * 8192 + std::uint64_t{connections} * 16 + pinned);
+}
+
 unsigned eal_memory_for(unsigned mbufs) {
   return 256 + static_cast<unsigned>((std::uint64_t{mbufs} * kMbufBytes) >> 20);
 }
@@ -162,7 +174,7 @@ struct DpdkPortBackend::Impl {
 DpdkPortBackend::DpdkPortBackend() : impl_(std::make_unique<Impl>()) {}
 DpdkPortBackend::~DpdkPortBackend() = default;
 
-std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers) {
+std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers, unsigned pinned_mbufs) {
   Impl& m = *impl_;
   m.config = c;
   Ipv4Address ip;
@@ -195,7 +207,7 @@ std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers) {
   try {
     PacketPoolConfig pc;
     pc.name = "mxdp_serve";
-    pc.mbufs = c.mbufs ? c.mbufs : pool_size(std::max(16384u, workers * 16384u));
+    pc.mbufs = c.mbufs ? c.mbufs : pool_mbufs(workers, 1024 * workers, pinned_mbufs);
     m.pool = std::make_unique<PacketPool>(pc);
     PortConfig portc;
     portc.queues = static_cast<std::uint16_t>(workers);
@@ -261,12 +273,12 @@ constexpr Ipv4Address kApplianceIp = Ipv4Address::from_octets(10, 77, 0, 2);
 DpdkBenchWire::DpdkBenchWire() : impl_(std::make_unique<Impl>()) {}
 DpdkBenchWire::~DpdkBenchWire() = default;
 
-std::string DpdkBenchWire::open(unsigned pairs, unsigned connections) {
+std::string DpdkBenchWire::open(unsigned pairs, unsigned connections, unsigned pinned_mbufs) {
   Impl& m = *impl_;
   try {
     PacketPoolConfig pc;
     pc.name = "mxdp_bench";
-    pc.mbufs = pool_size(std::max<std::uint64_t>(32768, std::uint64_t{connections} * 16));
+    pc.mbufs = pool_mbufs(2 * pairs, connections, pinned_mbufs);
     m.pool = std::make_unique<PacketPool>(pc);
     for (unsigned i = 0; i < pairs; ++i) {
       m.pairs.push_back(std::make_unique<RingPortPair>("mxdpb" + std::to_string(i), 8192));

@@ -28,7 +28,9 @@ class DpdkPortBackend {
   DpdkPortBackend();
   ~DpdkPortBackend();
   // Opens and starts the port; returns "" or an error that names the fix.
-  std::string open(const DpdkConfig& config, unsigned workers);
+  // `pinned_mbufs`: buffers the appliance may keep for lent message bodies
+  // (mailbox_pinned_mbufs()), on top of what the queues need.
+  std::string open(const DpdkConfig& config, unsigned workers, unsigned pinned_mbufs = 0);
   // Worker i's loop runs the stack on queue i.
   LoopFactory loops();
   // Driver, link, offloads: one line for the start-up message.
@@ -49,7 +51,7 @@ class DpdkBenchWire {
  public:
   DpdkBenchWire();
   ~DpdkBenchWire();
-  std::string open(unsigned pairs, unsigned connections);
+  std::string open(unsigned pairs, unsigned connections, unsigned pinned_mbufs);
   BenchTransport transport();
 
   struct Impl;
@@ -60,5 +62,10 @@ class DpdkBenchWire {
 
 // Memory the EAL needs for a pool of `mbufs` packet buffers, in MB.
 unsigned eal_memory_for(unsigned mbufs);
+// Packet buffers the mailbox logs of `shards` shards may pin with lent bodies
+// (each log's byte budget counts a lent body by the buffers it pins).
+unsigned mailbox_pinned_mbufs(unsigned shards);
+// The pool for `workers` queues and `pinned` lent buffers (2^n - 1).
+unsigned pool_mbufs(unsigned workers, unsigned connections, unsigned pinned);
 
 }  // namespace mxdp::cli

@@ -66,7 +66,8 @@ Command loadgen_command() {
               // One stack per generator thread, each on its own queue of the port.
               DpdkPortBackend port;
               if (o->backend == "dpdk") {
-                std::string e = start_dpdk(eal, eal_memory_for(16384 * o->run.threads));
+                std::string e =
+                    start_dpdk(eal, eal_memory_for(pool_mbufs(o->run.threads, o->run.connections, 0)));
                 if (e.empty()) e = port.open(o->dpdk, o->run.threads);
                 if (!e.empty()) {
                   std::fprintf(stderr, "mxdp loadgen: dpdk: %s\n", e.c_str());

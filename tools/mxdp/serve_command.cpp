@@ -89,8 +89,10 @@ Command serve_command() {
           DpdkPortBackend port;
           if (c->backend == "dpdk") {
             if (c->cores == 0) c->cores = 1;
-            std::string e = start_dpdk(eal, eal_memory_for(c->dpdk.mbufs ? c->dpdk.mbufs : 16384 * c->cores));
-            if (e.empty()) e = port.open(c->dpdk, c->cores);
+            unsigned pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * c->cores);
+            unsigned mbufs = c->dpdk.mbufs ? c->dpdk.mbufs : pool_mbufs(c->cores, 1024 * c->cores, pinned);
+            std::string e = start_dpdk(eal, eal_memory_for(mbufs));
+            if (e.empty()) e = port.open(c->dpdk, c->cores, pinned);
             if (!e.empty()) {
               std::fprintf(stderr, "mxdp serve: dpdk: %s\n", e.c_str());
               return kExitFailure;

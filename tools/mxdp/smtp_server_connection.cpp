@@ -27,12 +27,28 @@ std::size_t SmtpServerConnection::on_input(Connection& c, std::string_view bytes
   // spans several reads), so it is copied into a chunk that lives until
   // retain_from() passes it.
   std::uint64_t seq = session_.feed_seq();
-  retained_.push_back(Chunk{seq, std::string(bytes)});
-  std::size_t used = session_.feed(retained_.back().bytes, smtp_now());
+  std::size_t used = 0;
+  if (auto lease = c.lease_input()) {
+    retained_.push_back(Chunk{seq, {}, std::move(lease)});
+    used = session_.feed(bytes, smtp_now());
+  } else {
+    retained_.push_back(Chunk{seq, std::string(bytes), {}});
+    used = session_.feed(retained_.back().bytes, smtp_now());
+  }
   while (!retained_.empty() && retained_.front().seq < session_.retain_from())
     retained_.pop_front();
   pump(c);
   return used;
+}
+
+bool SmtpServerConnection::lease_feeds(std::uint64_t first, std::uint64_t last,
+                                       std::vector<dataplane::transport::InputLease>& out) const {
+  for (const Chunk& chunk : retained_) {
+    if (chunk.seq < first || chunk.seq > last) continue;
+    if (!chunk.lease) return false;
+    out.push_back(chunk.lease.clone());
+  }
+  return !out.empty();
 }
 
 bool SmtpServerConnection::on_deadline(Connection& c) noexcept {

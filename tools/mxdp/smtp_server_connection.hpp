@@ -1,14 +1,17 @@
 #pragma once
-// Glue between the kernel transport and the SMTP server engine: one
-// ServerSession per accepted connection. It keeps the input spans the session
-// still references (body segments point into them, smtp/sink.hpp), moves
-// replies to the socket once per loop iteration, turns the session's deadline
-// into the loop's, and stops reading while the session cannot take input.
+// Glue between a transport and the SMTP server engine: one ServerSession per
+// accepted connection. It keeps the input spans the session still references
+// (body segments point into them, smtp/sink.hpp): as leases on the packet
+// buffers when the transport lends them (DPDK), as copies when not (kernel
+// sockets). It moves replies to the connection once per loop iteration, turns
+// the session's deadline into the loop's, and stops reading while the session
+// cannot take input.
 
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dataplane/transport/connection.hpp"
 #include "smtp/server_session.hpp"
@@ -34,6 +37,11 @@ class SmtpServerConnection : public dataplane::transport::ConnectionHandler {
   void on_drained(dataplane::transport::Connection& c) noexcept override;
 
   smtp::ServerSession& session() noexcept { return session_; }
+  // Inside the sink's on_message: leases on the input of feeds first..last
+  // (a body's smtp::Body::first_feed..last_feed), so the body can outlive
+  // this connection without a copy. False when some of it was copied.
+  bool lease_feeds(std::uint64_t first, std::uint64_t last,
+                   std::vector<dataplane::transport::InputLease>& out) const;
 
  private:
   void pump(dataplane::transport::Connection& c) noexcept;
@@ -41,7 +49,8 @@ class SmtpServerConnection : public dataplane::transport::ConnectionHandler {
   smtp::ServerSession session_;
   struct Chunk {
     std::uint64_t seq;
-    std::string bytes;
+    std::string bytes;                       // a copy, or empty with a lease
+    dataplane::transport::InputLease lease;  // the transport's buffer
   };
   std::deque<Chunk> retained_;  // input the session may still reference
 };
