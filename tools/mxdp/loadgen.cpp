@@ -321,6 +321,7 @@ std::string run_loadgen(const LoadgenOptions& in, RunReport& report, const std::
   for (auto& th : threads)
     th.join();
   auto end = Clock::now();
+  report.timeline = progress.timeline();
 
   report.command = report.command.empty() ? "loadgen" : report.command;
   report.backend = "kernel";
