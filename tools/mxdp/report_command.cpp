@@ -3,8 +3,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <sstream>
 #include <stdexcept>
 
@@ -25,6 +25,11 @@ struct ReportCliOptions {
 
 // Reads and parses one report; the error names the file.
 bool read_run(const std::string& file, ReportRun& run) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec)) {
+    std::fprintf(stderr, "mxdp report: %s: is a directory, not a report\n", file.c_str());
+    return false;
+  }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "mxdp report: %s: cannot read (%s)\n", file.c_str(), std::strerror(errno));
@@ -61,16 +66,17 @@ bool write_file(const std::string& path, const std::string& content) {
 
 Command report_command() {
   return {
-      "report", "Draw bench/loadgen --json reports as one HTML page (or SVG) to compare runs",
+      "report", "Draw bench/loadgen --json reports side by side as one HTML page",
       [](CLI::App& app, const std::vector<std::string>&) {
         auto o = std::make_shared<ReportCliOptions>();
         app.add_option("files", o->files, "Reports written by `mxdp bench|loadgen --json FILE`")
             ->required()
             ->type_name("FILE.json");
         app.add_option("-o,--output", o->html_path,
-                       "Write the HTML page here (default: stdout, unless --svg is given)");
-        app.add_option("--svg", o->svg_path, "Write the charts alone as one SVG file");
-        app.add_option("--title", o->title, "Page and chart title")->capture_default_str();
+                       "Write the HTML page here (default: stdout, unless --svg is given)")
+            ->type_name("OUT.html");
+        app.add_option("--svg", o->svg_path, "Write the charts alone as one SVG file")->type_name("OUT.svg");
+        app.add_option("--title", o->title, "Page and chart title")->type_name("T")->capture_default_str();
         return [o](const std::vector<std::string>&) {
           // Read every file first: one bad file fails the run before anything is written.
           std::vector<ReportRun> runs(o->files.size());
