@@ -65,5 +65,34 @@ TEST(LatencyHistogram, HugeValues) {
   EXPECT_EQ(h.percentile(1.0), ~0ull);
 }
 
+TEST(LatencyHistogram, BucketsRoundTrip) {
+  LatencyHistogram h;
+  for (std::uint64_t v : {0ull, 5ull, 5ull, 127ull, 128ull, 1000ull, 1001ull, 123456789ull})
+    h.record(v);
+  auto buckets = h.buckets();
+  ASSERT_FALSE(buckets.empty());
+  EXPECT_TRUE(std::is_sorted(buckets.begin(), buckets.end(),
+                             [](auto& a, auto& b) { return a.upper_ns < b.upper_ns; }));
+  EXPECT_EQ(buckets.front(), (LatencyHistogram::Bucket{0, 1}));
+  EXPECT_EQ(buckets[1], (LatencyHistogram::Bucket{5, 2}));
+  auto back = LatencyHistogram::from_buckets(buckets, h.min(), h.max(),
+                                             0 + 5 + 5 + 127 + 128 + 1000 + 1001 + 123456789ull);
+  EXPECT_EQ(back.buckets(), buckets);
+  EXPECT_EQ(back.count(), h.count());
+  EXPECT_EQ(back.min(), h.min());
+  EXPECT_EQ(back.max(), h.max());
+  EXPECT_DOUBLE_EQ(back.mean(), h.mean());
+  for (double q : {0.0, 0.25, 0.5, 0.9, 0.99, 1.0})
+    EXPECT_EQ(back.percentile(q), h.percentile(q)) << q;
+}
+
+TEST(LatencyHistogram, FromNoBucketsIsEmpty) {
+  auto h = LatencyHistogram::from_buckets({}, 5, 7, 9);
+  EXPECT_EQ(h.count(), 0u);
+  EXPECT_EQ(h.min(), 0u);
+  EXPECT_EQ(h.max(), 0u);
+  EXPECT_TRUE(h.buckets().empty());
+}
+
 }  // namespace
 }  // namespace mxdp::cli

@@ -1,7 +1,11 @@
 #!/usr/bin/python3
 """The mxdp program's answers to good and bad arguments (exit codes, usage)."""
+import json
+import os
+import re
 import subprocess
 import sys
+import tempfile
 import unittest
 
 MXDP = sys.argv.pop(1) if len(sys.argv) > 1 else "build/release/mxdp"
@@ -22,11 +26,11 @@ class MxdpCli(unittest.TestCase):
     def test_help(self):
         rc, out, _ = run("--help")
         self.assertEqual(rc, 0)
-        for cmd in ("bench", "serve", "loadgen"):
+        for cmd in ("bench", "serve", "loadgen", "report"):
             self.assertIn(cmd, out)
 
     def test_command_help(self):
-        for cmd in ("bench", "serve", "loadgen"):
+        for cmd in ("bench", "serve", "loadgen", "report"):
             rc, out, _ = run(cmd, "--help")
             self.assertEqual(rc, 0, cmd)
             self.assertIn("mxdp " + cmd, out)
@@ -63,6 +67,117 @@ class MxdpCli(unittest.TestCase):
         rc, _, err = run("bench", "--backend", "carrier-pigeon")
         self.assertEqual(rc, 2)
         self.assertIn("carrier-pigeon", err)
+
+
+class MxdpReport(unittest.TestCase):
+    """Two short kernel bench runs drawn by `mxdp report`.
+
+    --backend kernel is always explicit: the default backend may change."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.TemporaryDirectory()
+        cls.a = os.path.join(cls.tmp.name, "a.json")
+        cls.b = os.path.join(cls.tmp.name, "b.json")
+        for path, size in ((cls.a, "512"), (cls.b, "4096")):
+            rc, _, err = run("bench", "--backend", "kernel", "-d", "2", "-c", "4", "-s", size,
+                             "--quiet", "--json", path)
+            assert rc == 0, err
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def path(self, name):
+        return os.path.join(self.tmp.name, name)
+
+    def test_bench_json_has_timeline_and_histogram(self):
+        with open(self.a) as f:
+            report = json.load(f)
+        self.assertEqual(report["backend"], "kernel")
+        self.assertGreaterEqual(len(report["timeline"]), 1)  # recorded under --quiet too
+        for point in report["timeline"]:
+            for field in ("t_s", "messages_per_s", "gbit_per_s", "p50_us", "p99_us", "failed"):
+                self.assertIn(field, point)
+        buckets = report["latency_histogram"]
+        self.assertTrue(buckets)
+        self.assertEqual(sum(count for _, count in buckets), report["latency_us"]["count"])
+
+    def test_html_report_of_two_runs(self):
+        out = self.path("r.html")
+        rc, _, err = run("report", self.a, self.b, "-o", out)
+        self.assertEqual(rc, 0, err)
+        with open(out) as f:
+            html = f.read()
+        self.assertTrue(html.startswith("<!DOCTYPE html>"))
+        self.assertIn("a.json", html)
+        self.assertIn("b.json", html)
+        self.assertIn("512B", html)
+        self.assertIn("4096B", html)
+        self.assertIn("<svg", html)
+        self.assertIn("1.00x", html)
+        for external in ("http://", "https://", "src=", "href=", "url(", "<script"):
+            self.assertNotIn(external, html)
+
+    def test_svg_and_title(self):
+        svg = self.path("r.svg")
+        rc, out, err = run("report", "--svg", svg, "--title", "<Mine>", self.a)
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "")  # --svg alone writes no HTML
+        with open(svg) as f:
+            text = f.read()
+        self.assertIn("<svg xmlns=", text)
+        self.assertIn("&lt;Mine&gt;", text)
+        self.assertNotIn("<Mine>", text)
+
+    def test_html_on_stdout(self):
+        rc, out, err = run("report", self.a)
+        self.assertEqual(rc, 0, err)
+        self.assertIn("<svg", out)
+
+    def test_missing_file(self):
+        missing = self.path("nope.json")
+        out = self.path("never.html")
+        rc, _, err = run("report", self.a, missing, "-o", out)
+        self.assertEqual(rc, 1)
+        self.assertIn(missing, err)
+        self.assertFalse(os.path.exists(out))
+
+    def test_not_json(self):
+        bad = self.path("bad.json")
+        with open(bad, "w") as f:
+            f.write("<html>not json</html>")
+        rc, _, err = run("report", bad, "-o", self.path("x.html"))
+        self.assertEqual(rc, 1)
+        self.assertIn(bad, err)
+        self.assertIn("not JSON", err)
+
+    def test_wrong_fields(self):
+        wrong = self.path("wrong.json")
+        with open(self.a) as f:
+            report = json.load(f)
+        report["messages_accepted"] = "lots"
+        with open(wrong, "w") as f:
+            json.dump(report, f)
+        rc, _, err = run("report", wrong, "-o", self.path("x.html"))
+        self.assertEqual(rc, 1)
+        self.assertIn(wrong, err)
+        self.assertIn("messages_accepted", err)
+
+        other = self.path("other.json")
+        with open(other, "w") as f:
+            json.dump({"hello": "world"}, f)
+        rc, _, err = run("report", other)
+        self.assertEqual(rc, 1)
+        self.assertRegex(err, re.escape(other) + ".*missing field")
+
+    def test_usage_errors(self):
+        rc, _, err = run("report")
+        self.assertEqual(rc, 2)
+        self.assertIn("Usage", err)
+        rc, _, err = run("report", "--frob", self.a)
+        self.assertEqual(rc, 2)
+        self.assertIn("--frob", err)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ Command bench_command();
 Command serve_command();
 Command loadgen_command();
 Command ctl_command();
+Command report_command();
 
 // Prints "mxdp CMD: not built yet (...)" and returns kExitUsage.
 int not_built_yet(const char* command, const char* what_builds_it);

@@ -60,4 +60,26 @@ std::uint64_t LatencyHistogram::percentile(double q) const noexcept {
   return max_;
 }
 
+std::vector<LatencyHistogram::Bucket> LatencyHistogram::buckets() const {
+  std::vector<Bucket> out;
+  for (std::size_t i = 0; i < counts_.size(); ++i)
+    if (counts_[i] != 0) out.push_back({upper_edge(static_cast<int>(i)), counts_[i]});
+  return out;
+}
+
+LatencyHistogram LatencyHistogram::from_buckets(std::span<const Bucket> buckets, std::uint64_t min_ns,
+                                                std::uint64_t max_ns, std::uint64_t sum_ns) noexcept {
+  LatencyHistogram h;
+  for (const Bucket& b : buckets) {
+    h.counts_[static_cast<std::size_t>(index_of(b.upper_ns))] += b.count;
+    h.count_ += b.count;
+  }
+  if (h.count_ != 0) {
+    h.min_ = min_ns;
+    h.max_ = max_ns;
+    h.sum_ = sum_ns;
+  }
+  return h;
+}
+
 }  // namespace mxdp::cli

@@ -337,6 +337,7 @@ std::string run_loadgen(const LoadgenOptions& in, RunReport& report, const std::
   auto end = start;
   for (auto& w : workers)
     end = std::max(end, w->finished);
+  report.timeline = progress.timeline();
 
   report.command = report.command.empty() ? "loadgen" : report.command;
   report.backend = workers.front()->loop.backend();

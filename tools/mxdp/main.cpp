@@ -28,7 +28,7 @@ std::string dpdk_text() {
 
 std::vector<Command> command_table() {
   return {mxdp::cli::bench_command(), mxdp::cli::serve_command(), mxdp::cli::loadgen_command(),
-          mxdp::cli::ctl_command()};
+          mxdp::cli::ctl_command(), mxdp::cli::report_command()};
 }
 
 void print_usage(std::FILE* out) {

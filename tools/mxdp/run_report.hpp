@@ -6,10 +6,23 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "tools/mxdp/latency_histogram.hpp"
 
 namespace mxdp::cli {
+
+// One second of a run, as the live progress line saw it.
+struct TimelinePoint {
+  double t_s = 0;  // seconds since the start, at the end of the interval
+  double messages_per_s = 0;
+  double gbit_per_s = 0;
+  std::uint64_t p50_ns = 0;
+  std::uint64_t p99_ns = 0;
+  std::uint64_t failed = 0;  // final replies other than 2xx in this interval
+  friend bool operator==(const TimelinePoint&, const TimelinePoint&) = default;
+};
 
 struct RunReport {
   // What ran.
@@ -32,7 +45,8 @@ struct RunReport {
   std::map<int, std::uint64_t>
       replies_by_code;  // final replies other than 2xx; 0: no reply (connection lost)
   std::uint64_t connect_failures = 0;
-  LatencyHistogram latency;  // end of message sent -> final reply
+  LatencyHistogram latency;             // end of message sent -> final reply
+  std::vector<TimelinePoint> timeline;  // one point per second (the progress line's)
 
   // What happened (appliance side; bench only, -1 when unknown).
   std::int64_t recipients_delivered = -1;
@@ -53,6 +67,11 @@ struct RunReport {
 
 // JSON with stable field names (documented in README, "Reports").
 std::string to_json(const RunReport& r);
+// Reads a report written by to_json back. Throws std::runtime_error naming the
+// first problem (not JSON, a missing field, a field of the wrong type). Reports
+// without `latency_histogram` (older mxdp) get a histogram approximated from
+// their `latency_us` percentiles; without `timeline`, an empty timeline.
+RunReport from_json(std::string_view text);
 // A human table, for stdout.
 std::string to_table(const RunReport& r);
 
