@@ -73,6 +73,10 @@ struct StackCounters {
   std::uint64_t tcp_syn_cookies_sent = 0;
   std::uint64_t tcp_keepalive_probes = 0;
   std::uint64_t tcp_syn_cookies_accepted = 0;  // connections given up after too many retransmissions
+  std::uint64_t tcp_retransmitted_bytes = 0;   // payload bytes sent again (timer, fast, SACK)
+  std::uint64_t tcp_sack_blocks_received = 0;  // SACK blocks used by the sender's scoreboard
+  std::uint64_t tcp_sack_recoveries = 0;       // loss recoveries driven by SACK (RFC 6675)
+  std::uint64_t tcp_sack_skipped_bytes = 0;    // SACKed bytes a retransmission did not resend
 
   std::uint64_t drop(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }
   std::uint64_t total_drops() const noexcept {

@@ -11,6 +11,7 @@
 
 #include "dataplane/arp.hpp"
 #include "dataplane/ipv4.hpp"
+#include "dataplane/sack_scoreboard.hpp"
 #include "dataplane/send_buffer.hpp"
 #include "dataplane/stack.hpp"
 #include "dataplane/tcp_options.hpp"
@@ -67,6 +68,10 @@ struct Tcb {
   std::uint32_t ssthresh = 0;
   std::uint32_t dupacks = 0;
   bool in_recovery = false;
+  // RFC 6675 with a SACK-capable peer: the SACKed ranges and HighRxt (the
+  // highest sequence retransmitted in this recovery).
+  SackScoreboard scoreboard;
+  TcpSeq high_rxt;
   bool syn_acked = false;
   bool fin_queued = false;
   bool fin_acked = false;
@@ -158,6 +163,10 @@ struct Stack::Impl {
   void drain_ooo(Tcb& t) noexcept;
   void free_receive_queues(Tcb& t) noexcept;
   void retransmit_first(Tcb& t) noexcept;
+  void sack_update(Tcb& t, const TcpSegment& s, bool& news) noexcept;
+  void sack_enter_recovery(Tcb& t) noexcept;
+  bool sack_send_next(Tcb& t, bool first) noexcept;
+  std::uint32_t sack_pipe(const Tcb& t) const noexcept;
   void rtt_sample(Tcb& t, TimeUs rtt) noexcept;
   void arm_timer(Tcb& t) noexcept;
   void mark_dirty(Tcb& t) noexcept;

@@ -1,7 +1,8 @@
 // TCP (RFC 9293) for one lcore: demultiplexing, the state machine in the
 // segment-arrival order of RFC 9293 §3.10.7, output, timers (RFC 6298
-// retransmission, delayed ACK, zero-window persist, TIME-WAIT), NewReno
-// (RFC 6582), and the RFC 5961 defences. The application API is at the end.
+// retransmission, delayed ACK, zero-window persist, TIME-WAIT), SACK-based
+// loss recovery (RFC 2018, RFC 6675) with a SACK-capable peer and NewReno
+// (RFC 6582) without, and the RFC 5961 defences. The application API is at the end.
 
 #include <rte_mbuf.h>
 
@@ -360,19 +361,44 @@ void Stack::Impl::output(Tcb& t) noexcept {
   bool sent = false;
   const TcpSeq data_end = t.data_end();
   if (t.state != TcpState::kTimeWait) {
+    // RFC 6675 §5 step (C): in SACK recovery, send while cwnd - pipe >= 1 SMSS.
+    if (t.in_recovery && t.sack_ok) {
+      while (sack_pipe(t) + t.mss <= t.cwnd && sack_send_next(t, false))
+        sent = true;
+    }
     for (;;) {
+      if (t.in_recovery && t.sack_ok) break;  // the loop above decides
       if (!(t.snd_nxt < data_end)) break;
-      const std::uint32_t wnd = std::min(t.snd_wnd, t.cwnd);
-      const std::uint32_t in_flight = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
-      if (in_flight >= wnd) break;
+      // Going back N after a timeout: skip what the peer SACKed (RFC 6675 §5.1).
+      TcpSeq sacked_end;
+      if (t.snd_nxt < t.snd_max && t.scoreboard.sacked(t.snd_nxt, sacked_end)) {
+        const TcpSeq to = seq_min(sacked_end, t.snd_max);
+        ctr.tcp_sack_skipped_bytes += static_cast<std::uint32_t>(to - t.snd_nxt);
+        t.snd_nxt = to;
+        continue;
+      }
+      // The peer's window counts from SND.UNA; cwnd counts what is in the
+      // network, and SACKed bytes below SND.NXT have left it (RFC 6675 §4 pipe).
+      const std::uint32_t offered = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
+      const std::uint32_t in_flight =
+          t.scoreboard.empty() ? offered : t.scoreboard.hole_bytes(t.snd_una, t.snd_nxt);
+      if (offered >= t.snd_wnd || in_flight >= t.cwnd) break;
+      const std::uint32_t room = std::min(t.snd_wnd - offered, t.cwnd - in_flight);
       const std::uint32_t unsent = static_cast<std::uint32_t>(data_end - t.snd_nxt);
-      const std::uint32_t len = std::min({t.mss, unsent, wnd - in_flight});
+      std::uint32_t len = std::min({t.mss, unsent, room});
+      TcpSeq hole;
+      std::uint32_t hole_len = 0;
+      if (t.snd_nxt < t.snd_max && t.scoreboard.next_hole(t.snd_nxt, hole, hole_len) && hole == t.snd_nxt)
+        len = std::min(len, hole_len);  // stop where the next SACKed range starts
       // Sender silly window avoidance (RFC 9293 §3.8.6.2.1): a short segment
       // only when it carries the last queued byte or nothing is in flight.
-      if (len < t.mss && len < unsent && in_flight > 0) break;
+      if (len < t.mss && len < unsent && in_flight > 0 && !(t.snd_nxt < t.snd_max)) break;
       std::uint8_t flags = wire::kTcpAck;
       if (len == unsent) flags |= wire::kTcpPsh;
-      if (t.snd_nxt < t.snd_max) ++ctr.tcp_retransmits;
+      if (t.snd_nxt < t.snd_max) {
+        ++ctr.tcp_retransmits;
+        ctr.tcp_retransmitted_bytes += len;
+      }
       if (!send_segment(t, t.snd_nxt, len, flags)) break;
       if (!t.rtt_timing && t.snd_nxt >= t.snd_max) {
         t.rtt_timing = true;
@@ -419,12 +445,94 @@ void Stack::Impl::retransmit_first(Tcb& t) noexcept {
   if (t.snd_una < data_end) {
     const std::uint32_t len =
         std::min<std::uint32_t>(t.mss, static_cast<std::uint32_t>(data_end - t.snd_una));
+    ctr.tcp_retransmitted_bytes += len;
     send_segment(t, t.snd_una, len, wire::kTcpAck);
   } else if (t.fin_queued && !t.fin_acked) {
     send_segment(t, t.snd_una, 0, wire::kTcpFin | wire::kTcpAck);
   }
   // Karn: a retransmitted segment's ACK is no RTT sample.
   t.rtt_timing = false;
+}
+
+// ---- SACK loss recovery (RFC 6675) ----
+
+void Stack::Impl::sack_update(Tcb& t, const TcpSegment& s, bool& news) noexcept {
+  // RFC 2018 §4: record the blocks; RFC 6675 §4 "Update()". The cumulative
+  // ACK of this segment already counts as received.
+  const TcpSeq una = seq_max(t.snd_una, s.ack);
+  const std::uint32_t before = t.scoreboard.sacked_bytes();
+  for (std::uint8_t i = 0; i < s.options.sack_count; ++i) {
+    if (t.scoreboard.add(s.options.sack[i], una, t.snd_max)) ++ctr.tcp_sack_blocks_received;
+  }
+  news = t.scoreboard.sacked_bytes() > before;
+}
+
+std::uint32_t Stack::Impl::sack_pipe(const Tcb& t) const noexcept {
+  // RFC 6675 §4 SetPipe(), in the form of a FACK-style estimate: bytes above
+  // the highest SACKed byte are in flight; the holes below it count as lost,
+  // except what was retransmitted in this recovery (below HighRxt), which is
+  // in flight again. SACKed bytes have left the network.
+  if (t.scoreboard.empty()) return static_cast<std::uint32_t>(t.snd_max - t.snd_una);
+  const TcpSeq high = t.scoreboard.high();
+  const std::uint32_t beyond = t.snd_max > high ? static_cast<std::uint32_t>(t.snd_max - high) : 0;
+  return beyond + t.scoreboard.hole_bytes(t.snd_una, seq_min(t.high_rxt, high));
+}
+
+bool Stack::Impl::sack_send_next(Tcb& t, bool first) noexcept {
+  // RFC 6675 §4 NextSeg(): (1) the first unSACKed byte above HighRxt below the
+  // highest SACKed byte, (2) else new data the receive window allows. The
+  // recovery's first retransmission (`first`) is SND.UNA's segment even when
+  // no block has arrived yet (§5 step 4.3).
+  const TcpSeq data_end = t.data_end();
+  TcpSeq start;
+  std::uint32_t len = 0;
+  const TcpSeq from = seq_max(t.high_rxt, t.snd_una);
+  if (!t.scoreboard.empty() && t.scoreboard.next_hole(from, start, len)) {
+    // a hole below the highest SACKed byte
+  } else if (first && from == t.snd_una && t.snd_una < data_end) {
+    start = t.snd_una;
+    len = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
+  } else {
+    len = 0;
+  }
+  if (len > 0) {
+    const std::uint32_t data = start < data_end ? static_cast<std::uint32_t>(data_end - start) : 0;
+    len = std::min({len, t.mss, data});
+    if (len == 0) return false;
+    ++ctr.tcp_retransmits;
+    ctr.tcp_retransmitted_bytes += len;
+    if (!send_segment(t, start, len, wire::kTcpAck)) return false;
+    t.high_rxt = start + len;
+    t.rtt_timing = false;  // Karn
+    if (t.rto_deadline == kNever) t.rto_deadline = now + t.rto;
+    return true;
+  }
+  // (2) new data, within the peer's window.
+  if (!(t.snd_nxt < data_end) || t.snd_nxt < t.snd_max) return false;
+  const std::uint32_t offered = static_cast<std::uint32_t>(t.snd_nxt - t.snd_una);
+  if (offered >= t.snd_wnd) return false;
+  len = std::min({t.mss, static_cast<std::uint32_t>(data_end - t.snd_nxt), t.snd_wnd - offered});
+  const std::uint8_t flags = wire::kTcpAck | (t.snd_nxt + len == data_end ? wire::kTcpPsh : std::uint8_t{0});
+  if (!send_segment(t, t.snd_nxt, len, flags)) return false;
+  t.snd_nxt += len;
+  t.snd_max = seq_max(t.snd_max, t.snd_nxt);
+  if (t.rto_deadline == kNever) t.rto_deadline = now + t.rto;
+  return true;
+}
+
+void Stack::Impl::sack_enter_recovery(Tcb& t) noexcept {
+  // RFC 6675 §5 step 4: RecoveryPoint = HighData; ssthresh = cwnd =
+  // FlightSize / 2 (at least 2 SMSS, RFC 5681 eq. 4); retransmit the first
+  // segment presumed lost, then send by the pipe rule.
+  const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
+  t.ssthresh = std::max(flight / 2, 2 * t.mss);
+  t.cwnd = t.ssthresh;
+  t.recover = t.snd_max;
+  t.in_recovery = true;
+  t.high_rxt = t.snd_una;
+  ++ctr.tcp_fast_retransmits;
+  ++ctr.tcp_sack_recoveries;
+  sack_send_next(t, true);
 }
 
 void Stack::Impl::rtt_sample(Tcb& t, TimeUs r) noexcept {
@@ -823,6 +931,8 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
 void Stack::Impl::process_ack(Tcb& t, const TcpSegment& s) noexcept {
   const std::uint32_t wnd = std::uint32_t{s.window} << t.snd_wscale;
   const TcpSeq data_end = t.data_end();
+  bool sack_news = false;
+  if (t.sack_ok && s.options.sack_count > 0) sack_update(t, s, sack_news);
   if (s.ack > t.snd_una) {
     // New data acknowledged.
     std::uint32_t acked = static_cast<std::uint32_t>(s.ack - t.snd_una);
@@ -832,6 +942,8 @@ void Stack::Impl::process_ack(Tcb& t, const TcpSegment& s) noexcept {
     if (fin_now_acked) t.fin_acked = true;
     t.snd_una = s.ack;
     if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
+    t.scoreboard.trim(t.snd_una);
+    if (t.high_rxt < t.snd_una) t.high_rxt = t.snd_una;
     if (t.rtt_timing && s.ack > t.rtt_seq) {
       rtt_sample(t, now - t.rtt_start);
       t.rtt_timing = false;
@@ -843,6 +955,9 @@ void Stack::Impl::process_ack(Tcb& t, const TcpSegment& s) noexcept {
         const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
         t.cwnd = std::min(t.ssthresh, std::max(flight, t.mss) + t.mss);
         t.in_recovery = false;
+      } else if (t.sack_ok && !t.scoreboard.empty()) {
+        // Partial ACK in SACK recovery: cwnd stays; output() sends the next
+        // hole by the pipe rule (RFC 6675 §5 step (C)).
       } else {
         retransmit_first(t);  // partial ACK: the next hole
         t.cwnd = t.cwnd > acked ? t.cwnd - acked : 0;
@@ -855,18 +970,26 @@ void Stack::Impl::process_ack(Tcb& t, const TcpSegment& s) noexcept {
       t.cwnd += std::max<std::uint32_t>(1, t.mss * t.mss / t.cwnd);  // congestion avoidance
     }
     t.dupacks = 0;
+    // RFC 6675 §5 step 4 via IsLost(SND.UNA): more than DupThresh segments
+    // SACKed above the cumulative ACK, even without three duplicate ACKs.
+    if (t.sack_ok && !t.in_recovery && t.scoreboard.sacked_bytes() >= 3 * t.mss && s.ack - 1 >= t.recover)
+      sack_enter_recovery(t);
     // RFC 6298 §5.2/5.3: stop the timer when all is acknowledged, else restart.
     t.rto_deadline = t.snd_una == t.snd_max ? kNever : now + t.rto;
     if (t.want_writable && t.sndbuf.free_space() >= t.sndbuf.capacity() / 4) {
       t.want_writable = false;
       emit(t, EventType::kWritable);
     }
-  } else if (s.ack == t.snd_una && s.payload == 0 && !(s.flags & (wire::kTcpSyn | wire::kTcpFin)) &&
-             wnd == t.snd_wnd && t.snd_max > t.snd_una) {
-    // A duplicate ACK (RFC 5681 §2).
+  } else if (s.ack == t.snd_una && t.snd_max > t.snd_una &&
+             ((s.payload == 0 && !(s.flags & (wire::kTcpSyn | wire::kTcpFin)) && wnd == t.snd_wnd) ||
+              sack_news)) {
+    // A duplicate ACK (RFC 5681 §2), or one SACKing new data (RFC 6675 §2).
     ++t.dupacks;
     if (t.in_recovery) {
-      t.cwnd += t.mss;  // RFC 6582 §3.2 step 4: inflate
+      if (!t.sack_ok) t.cwnd += t.mss;  // RFC 6582 §3.2 step 4: inflate (SACK counts pipe instead)
+    } else if (t.sack_ok && (t.dupacks >= 3 || t.scoreboard.sacked_bytes() >= 3 * t.mss) &&
+               s.ack - 1 >= t.recover) {
+      sack_enter_recovery(t);
     } else if (t.dupacks == 3 && s.ack - 1 >= t.recover) {
       // Fast retransmit (RFC 6582 §3.2 step 2).
       const std::uint32_t flight = static_cast<std::uint32_t>(t.snd_max - t.snd_una);
@@ -1121,6 +1244,11 @@ void Stack::Impl::tcp_timer(Tcb& t) noexcept {
         t.dupacks = 0;
         t.rtt_timing = false;
         t.snd_nxt = t.snd_una;  // go back N
+        t.high_rxt = t.snd_una;
+        // The first timeout keeps the SACKed ranges, so going back N skips
+        // them (RFC 6675 §5.1); a second in a row forgets them, in case the
+        // receiver reneged on what it SACKed (RFC 2018 §8).
+        if (t.retransmits >= 2) t.scoreboard.clear();
       }
       t.rto_deadline = now + t.rto;
     }

@@ -54,8 +54,17 @@ TcpOptions tcp_parse_options(std::span<const std::uint8_t> options) noexcept {
           r.ts_ecr = read32(p + 4);
         }
         break;
+      case wire::kTcpOptSack:
+        // RFC 2018 §3: kind 5, length 2 + 8n; a wrong length is skipped.
+        if (len >= 10 && (len - 2) % 8 == 0) {
+          const std::size_t blocks = std::min<std::size_t>((len - 2) / 8, r.sack.size());
+          for (std::size_t b = 0; b < blocks; ++b)
+            r.sack[b] = SackBlock{TcpSeq(read32(p + 8 * b)), TcpSeq(read32(p + 8 * b + 4))};
+          r.sack_count = static_cast<std::uint8_t>(blocks);
+        }
+        break;
       default:
-        break;  // SACK blocks and unknown options are skipped by length
+        break;  // unknown options are skipped by length
     }
     i += len;
   }

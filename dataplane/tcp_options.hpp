@@ -3,6 +3,7 @@
 // SACK): parsing that tolerates garbage (a malformed list ends parsing, never
 // reads past the header) and writing in the usual NOP-padded layout.
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -11,6 +12,11 @@
 
 namespace mxdp::dataplane {
 
+struct SackBlock {
+  TcpSeq left;
+  TcpSeq right;
+};
+
 struct TcpOptions {
   std::optional<std::uint16_t> mss;
   std::optional<std::uint8_t> window_scale;  // clamped to 14 (RFC 7323 §2.3)
@@ -18,15 +24,14 @@ struct TcpOptions {
   bool has_timestamps = false;
   std::uint32_t ts_val = 0;
   std::uint32_t ts_ecr = 0;
+  // RFC 2018 §3: up to four blocks as received (unvalidated: the sender checks
+  // them against its sequence space).
+  std::array<SackBlock, 4> sack{};
+  std::uint8_t sack_count = 0;
 };
 
 // `options` is the bytes between the fixed header and the data offset.
 TcpOptions tcp_parse_options(std::span<const std::uint8_t> options) noexcept;
-
-struct SackBlock {
-  TcpSeq left;
-  TcpSeq right;
-};
 
 struct TcpOptionsOut {
   std::optional<std::uint16_t> mss;          // SYN only

@@ -505,6 +505,131 @@ TEST_F(TcpTest, ThreeDuplicateAcksTriggerFastRetransmit) {
   EXPECT_EQ(stack_->counters().tcp_fast_retransmits, 1u);
 }
 
+// ---- SACK on the sender side (RFC 2018, RFC 6675) ----
+
+class SackTest : public TcpTest {
+ protected:
+  // Establishes, queues `segments` full segments and returns the first
+  // flight (the initial window, 10 segments).
+  std::vector<Seg> start(unsigned segments, bool sack = true) {
+    c_ = establish(1000, sack);
+    const std::string data(1448 * segments, 's');
+    stack_->send(c_, {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()});
+    auto s = out();
+    mss_ = s.empty() ? 1448 : static_cast<std::uint32_t>(s[0].payload.size());
+    return s;
+  }
+  std::uint32_t seg(unsigned k) const { return iss_ + 1 + k * mss_; }
+  // An ACK from the peer with SACK blocks given in segment numbers [from, to).
+  void ack(std::uint32_t ack_seq, std::initializer_list<std::pair<unsigned, unsigned>> blocks = {}) {
+    std::vector<SackBlock> b;
+    for (const auto& [from, to] : blocks)
+      b.push_back(SackBlock{TcpSeq(seg(from)), TcpSeq(seg(to))});
+    TcpOptionsOut o = ts_opt();
+    o.sack = b;
+    inject(wire::kTcpAck, irs_ + 1, ack_seq, 65535, "", o);
+  }
+  ConnId c_;
+  std::uint32_t mss_ = 1448;
+};
+
+TEST(TcpOptions, SackBlocksParse) {
+  const std::vector<SackBlock> blocks{{TcpSeq(100), TcpSeq(200)}, {TcpSeq(300), TcpSeq(400)}};
+  TcpOptionsOut o;
+  o.timestamps = true;
+  o.sack = blocks;
+  std::vector<std::uint8_t> buf(tcp_options_length(o));
+  tcp_write_options(buf, o);
+  const TcpOptions p = tcp_parse_options(buf);
+  ASSERT_EQ(p.sack_count, 2u);
+  EXPECT_EQ(p.sack[0].left, TcpSeq(100));
+  EXPECT_EQ(p.sack[1].right, TcpSeq(400));
+  // A SACK option of a wrong length is skipped.
+  EXPECT_EQ(tcp_parse_options(std::vector<std::uint8_t>{5, 6, 0, 0, 0, 1}).sack_count, 0u);
+}
+
+TEST_F(SackTest, RecoveryRetransmitsTheHoleAndNeverSackedData) {
+  auto first = start(20);
+  ASSERT_EQ(first.size(), 10u);
+  // Segment 0 is lost; 1..3 arrive and are SACKed, one more each ACK.
+  ack(seg(0), {{1, 2}});
+  ack(seg(0), {{1, 3}});
+  // SACKed segments left the network, so new data may go (as with RFC 3042
+  // limited transmit), but nothing is retransmitted before DupThresh.
+  for (const auto& x : out())
+    EXPECT_GE(x.seq, seg(10)) << "no retransmission before DupThresh";
+  ack(seg(0), {{1, 4}});
+  auto s = out();
+  ASSERT_GE(s.size(), 1u);
+  EXPECT_EQ(s[0].seq, seg(0)) << "the hole first";
+  EXPECT_EQ(s[0].payload.size(), mss_);
+  EXPECT_EQ(stack_->counters().tcp_sack_recoveries, 1u);
+  EXPECT_EQ(stack_->counters().tcp_sack_blocks_received, 3u);
+  // The rest of the flight is SACKed: only new data may follow, never 1..9 again.
+  ack(seg(0), {{1, 7}});
+  ack(seg(0), {{1, 10}});
+  for (const auto& x : out()) {
+    EXPECT_TRUE(x.seq == seg(0) || x.seq >= seg(10))
+        << "SACKed data sent again at segment " << (x.seq - seg(0)) / mss_;
+  }
+  EXPECT_EQ(stack_->counters().tcp_retransmitted_bytes, mss_);
+  // The retransmission arrives: everything up to the recovery point is acked.
+  ack(seg(10));
+  EXPECT_EQ(stack_->info(c_)->snd_una, seg(10));
+}
+
+TEST_F(SackTest, TwoHolesAreBothRetransmittedBeforeNewData) {
+  start(20);
+  // Segments 0 and 4 lost.
+  ack(seg(0), {{1, 4}, {5, 6}});
+  ack(seg(0), {{1, 4}, {5, 7}});
+  ack(seg(0), {{1, 4}, {5, 8}});
+  auto s = out();
+  ASSERT_GE(s.size(), 2u);
+  EXPECT_EQ(s[0].seq, seg(0));
+  EXPECT_EQ(s[1].seq, seg(4)) << "NextSeg: the second hole before new data";
+  for (std::size_t i = 2; i < s.size(); ++i)
+    EXPECT_GE(s[i].seq, seg(10)) << "then only new data";
+  // A partial ACK (segment 0 filled): no third copy of segment 4.
+  ack(seg(4), {{5, 10}});
+  for (const auto& x : out())
+    EXPECT_GE(x.seq, seg(10));
+  EXPECT_EQ(stack_->counters().tcp_retransmitted_bytes, 2u * mss_);
+  ack(seg(10));
+  EXPECT_EQ(stack_->counters().tcp_rto_expiries, 0u);
+}
+
+TEST_F(SackTest, TimeoutGoesBackNButSkipsSackedRanges) {
+  start(10);
+  ack(seg(0), {{2, 4}});  // one ACK: below DupThresh, no fast recovery
+  EXPECT_TRUE(out().empty());
+  advance(1'100'000);  // RTO (1 s initial)
+  auto s = out();
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].seq, seg(0));
+  ack(seg(1), {{2, 4}});  // cwnd 2: segment 1, then 4 (2..3 SACKed)
+  s = out();
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].seq, seg(1));
+  EXPECT_EQ(s[1].seq, seg(4));
+  EXPECT_EQ(stack_->counters().tcp_sack_skipped_bytes, 2u * mss_);
+}
+
+TEST_F(SackTest, WithoutSackNewRenoRetransmitsOnPartialAcks) {
+  auto first = start(12, false);
+  ASSERT_EQ(first.size(), 10u);
+  for (int i = 0; i < 3; ++i)
+    inject(wire::kTcpAck, irs_ + 1, seg(0), 65535);
+  auto s = out();
+  ASSERT_GE(s.size(), 1u);
+  EXPECT_EQ(s[0].seq, seg(0));
+  EXPECT_EQ(stack_->counters().tcp_sack_recoveries, 0u);
+  inject(wire::kTcpAck, irs_ + 1, seg(3), 65535);  // partial ACK: segment 3 is the next hole
+  s = out();
+  ASSERT_GE(s.size(), 1u);
+  EXPECT_EQ(s[0].seq, seg(3)) << "RFC 6582 §3.2 step 5";
+}
+
 TEST_F(TcpTest, ZeroWindowIsProbedUntilItOpens) {
   const ConnId c = establish();
   inject(wire::kTcpAck, irs_ + 1, iss_ + 1, 0, "", ts_opt());  // window 0

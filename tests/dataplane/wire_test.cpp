@@ -16,6 +16,7 @@
 #include "dataplane/icmp.hpp"
 #include "dataplane/ipv4.hpp"
 #include "dataplane/rss.hpp"
+#include "dataplane/sack_scoreboard.hpp"
 #include "dataplane/send_buffer.hpp"
 #include "dataplane/tcp_options.hpp"
 #include "dataplane/tcp_seq.hpp"
@@ -141,6 +142,54 @@ TEST(TcpOptions, SackBlocksAreWrittenWithinForty) {
   tcp_write_options(buf, o);
   EXPECT_EQ(buf[14], wire::kTcpOptSack);
   EXPECT_EQ(buf[15], 26);
+}
+
+TEST(SackScoreboard, MergesTrimsAndFindsHoles) {
+  SackScoreboard sb;
+  const TcpSeq una(0xfffffff0u);  // across the wrap
+  const TcpSeq max = una + 10000;
+  EXPECT_TRUE(sb.add({una + 3000, una + 4000}, una, max));
+  EXPECT_TRUE(sb.add({una + 1000, una + 2000}, una, max));
+  EXPECT_TRUE(sb.add({una + 1500, una + 3000}, una, max));  // bridges both: one range
+  ASSERT_EQ(sb.size(), 1u);
+  EXPECT_EQ(sb.sacked_bytes(), 3000u);
+  EXPECT_EQ(sb.high(), una + 4000);
+  EXPECT_FALSE(sb.add({una - 100, una}, una, max)) << "at or below SND.UNA (D-SACK): ignored";
+  EXPECT_FALSE(sb.add({una + 9000, una + 11000}, una, max)) << "beyond SND.MAX: ignored";
+  EXPECT_FALSE(sb.add({una + 500, una + 500}, una, max)) << "empty";
+  EXPECT_TRUE(sb.add({una + 6000, una + 7000}, una, max));
+  TcpSeq start, end;
+  std::uint32_t len = 0;
+  ASSERT_TRUE(sb.next_hole(una, start, len));
+  EXPECT_EQ(start, una);
+  EXPECT_EQ(len, 1000u);
+  ASSERT_TRUE(sb.next_hole(una + 1200, start, len));
+  EXPECT_EQ(start, una + 4000) << "skips the SACKed range";
+  EXPECT_EQ(len, 2000u);
+  EXPECT_FALSE(sb.next_hole(una + 7000, start, len)) << "nothing above the highest range is a hole";
+  EXPECT_TRUE(sb.sacked(una + 3500, end));
+  EXPECT_EQ(end, una + 4000);
+  EXPECT_FALSE(sb.sacked(una + 4000, end));
+  EXPECT_EQ(sb.hole_bytes(una, una + 7000), 3000u);
+  sb.trim(una + 1500);
+  EXPECT_EQ(sb.sacked_bytes(), 3500u);
+  sb.trim(una + 5000);
+  EXPECT_EQ(sb.size(), 1u);
+  EXPECT_EQ(sb.sacked_bytes(), 1000u);
+}
+
+TEST(SackScoreboard, FullBoardForgetsTheHighestRange) {
+  SackScoreboard sb;
+  const TcpSeq una(1);
+  const TcpSeq max = una + 1'000'000;
+  for (std::uint32_t i = 0; i < SackScoreboard::kCapacity; ++i)
+    EXPECT_TRUE(sb.add({una + 100 * (2 * i + 1), una + 100 * (2 * i + 2)}, una, max));
+  EXPECT_EQ(sb.size(), SackScoreboard::kCapacity);
+  const TcpSeq high = sb.high();
+  EXPECT_FALSE(sb.add({high + 100, high + 200}, una, max)) << "a new highest range does not fit";
+  EXPECT_TRUE(sb.add({una + 10, una + 20}, una, max)) << "a lower one pushes out the highest";
+  EXPECT_EQ(sb.size(), SackScoreboard::kCapacity);
+  EXPECT_LT(sb.high(), high);
 }
 
 TEST(TcpOptions, MalformedListsNeverOverread) {
