@@ -2,7 +2,10 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 #include <atomic>
 #include <fstream>
@@ -57,6 +60,22 @@ unsigned free_hugepages() noexcept {
   return 0;
 }
 
+std::vector<unsigned> worker_lcore_cpus() {
+  std::vector<unsigned> cpus;
+  unsigned lcore = 0;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    cpus.push_back(rte_lcore_to_cpu_id(static_cast<int>(lcore)));
+  }
+  return cpus;
+}
+
+bool pin_this_thread(unsigned cpu) noexcept {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
+}
+
 bool eal_started() noexcept {
   return g_started.load(std::memory_order_relaxed);
 }
@@ -102,6 +121,12 @@ void start_eal(const EalOptions& options) {
 void start_eal(const std::vector<std::string>& argv) {
   if (eal_started())
     throw std::runtime_error("EAL already started in this process (it starts once per process)");
+  // rte_eal_init pins the calling thread to the main lcore's CPU, and every
+  // thread created afterwards would inherit that one CPU. The caller places
+  // its own threads (worker lcores, eal.hpp), so the main thread gets its
+  // old affinity back.
+  cpu_set_t before;
+  const bool have_before = pthread_getaffinity_np(pthread_self(), sizeof before, &before) == 0;
   std::vector<std::string> copy = argv;  // rte_eal_init may permute argv
   std::vector<char*> raw;
   raw.reserve(copy.size() + 1);
@@ -110,6 +135,7 @@ void start_eal(const std::vector<std::string>& argv) {
   raw.push_back(nullptr);
   const int rc = rte_eal_init(static_cast<int>(copy.size()), raw.data());
   if (rc < 0) throw std::runtime_error(explain_failure(rte_errno, argv));
+  if (have_before) pthread_setaffinity_np(pthread_self(), sizeof before, &before);
   g_started.store(true, std::memory_order_relaxed);
 }
 

@@ -31,6 +31,12 @@ void start_eal(const std::vector<std::string>& argv);
 
 bool eal_started() noexcept;
 
+// The CPUs of the worker lcores of -l (the main lcore excluded), in order:
+// where a program pins its polling threads. start_eal() leaves the calling
+// thread's affinity as it was (threads it creates are not all on lcore 0).
+std::vector<unsigned> worker_lcore_cpus();
+bool pin_this_thread(unsigned cpu) noexcept;
+
 // Number of free 2 MB / 1 GB hugepages the kernel reports (for --no-huge auto).
 unsigned free_hugepages() noexcept;
 

@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "dataplane/eal.hpp"
 #include "dataplane/tsc_clock.hpp"
 
 namespace mxdp::dataplane {
@@ -85,6 +86,7 @@ void StackLoop::attach_thread() {
   // free would go to the shared mempool ring; registered, it gets its own
   // per-lcore cache. Failing (more threads than RTE_MAX_LCORE) only costs speed.
   if (rte_lcore_id() == LCORE_ID_ANY) (void)rte_thread_register();
+  if (loop_options_.cpu >= 0) pin_this_thread(static_cast<unsigned>(loop_options_.cpu));
 }
 
 std::string StackLoop::listen(const Endpoint& at, HandlerFactory factory) {

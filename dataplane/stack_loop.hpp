@@ -30,6 +30,8 @@ struct StackLoopOptions {
   // shared machine trades a little wake-up latency for an idle core.
   unsigned idle_spins = 20000;
   unsigned idle_sleep_us = 0;
+  // attach_thread() pins the polling thread to this CPU (-1: leave it to the OS).
+  int cpu = -1;
   // Called with the stack's counters when the loop is destroyed (reports
   // read them after the lcore stopped: nothing is shared while it runs).
   std::function<void(const StackCounters&)> on_final_counters;

@@ -234,6 +234,10 @@ LoopFactory DpdkPortBackend::loops() {
     if (m->queues.size() > 1) sc.rss = m->port->rss(static_cast<std::uint16_t>(index));
     StackLoopOptions lo;
     lo.idle_sleep_us = m->config.idle_sleep_us;
+    // Worker i polls on the i-th worker lcore of -l when there are enough
+    // (`-l 0-4` with --cores 4: main on 0, workers on 1..4); else the OS places it.
+    auto cpus = worker_lcore_cpus();
+    if (cpus.size() >= m->queues.size()) lo.cpu = static_cast<int>(cpus[index]);
     lo.on_final_counters = m->counters.collector("stack");
     return std::make_unique<StackLoop>(sc, *m->queues.at(index), *m->pool, lo);
   };
