@@ -1,5 +1,7 @@
 #include "smtp/client_session.hpp"
 
+#include "smtp/line_break.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -18,16 +20,28 @@ constexpr std::size_t kCommandRoom = 512;
 // chunk size and the SIZE= estimate).
 std::uint64_t body_size(std::span<const std::string_view> body) noexcept {
   std::uint64_t n = 0;
-  bool after_cr = false;
+  bool after_cr = false;  // the byte before (perhaps in the previous segment) was a CR
   for (auto s : body) {
     n += s.size();
-    for (const char c : s) {
-      if (c == '\n') {
-        if (!after_cr) ++n;  // bare LF gains a CR
-      } else if (after_cr) {
-        ++n;  // the CR before this byte was bare and gains an LF
+    const char* p = s.data();
+    const char* end = p + s.size();
+    while (p < end) {
+      if (after_cr) {
+        after_cr = false;
+        if (*p == '\n') {  // CRLF
+          ++p;
+          continue;
+        }
+        ++n;  // the CR was bare and gains an LF
       }
-      after_cr = c == '\r';
+      p = find_line_break(p, end);
+      if (p == end) break;
+      if (*p == '\n') {
+        ++n;  // bare LF gains a CR
+      } else {
+        after_cr = true;
+      }
+      ++p;
     }
   }
   if (after_cr) ++n;
@@ -357,33 +371,33 @@ bool ClientSession::write_body() noexcept {
     // out as CRLF, so what we relay can never smuggle (RFC 5321 §2.3.8) and a
     // strict server takes it. DATA is dot-stuffed as well (RFC 5321 §4.5.2).
     // Each input byte becomes at most two output bytes.
-    char buf[4096];
-    std::size_t k = 0;
-    const std::size_t budget = std::min(room, sizeof(buf)) / 2;
-    while (body_off_ < seg.size() && k + 2 <= budget * 2 && k < budget) {
-      const char c = seg[body_off_++];
-      if (c == '\r') {
-        buf[k++] = '\r';
-        buf[k++] = '\n';
-        body_skip_lf_ = true;
-        body_line_start_ = true;
-        continue;
-      }
-      if (c == '\n') {
-        if (!body_skip_lf_) {
-          buf[k++] = '\r';
-          buf[k++] = '\n';
-        }
-        body_skip_lf_ = false;
-        body_line_start_ = true;
-        continue;
-      }
+    // The run up to the next CR or LF goes out as it is, in one append; only
+    // a dot opening a line (DATA) is not part of a run.
+    const char c = seg[body_off_];
+    if (c != '\r' && c != '\n' && !(body_stuffed_ && body_line_start_ && c == '.')) {
+      const char* from = seg.data() + body_off_;
+      const char* to = find_line_break(from, seg.data() + seg.size());
+      const std::size_t n = std::min<std::size_t>(static_cast<std::size_t>(to - from), room - 4);
+      out_.append(std::string_view(from, n));
+      body_off_ += n;
       body_skip_lf_ = false;
-      if (body_stuffed_ && body_line_start_ && c == '.') buf[k++] = '.';
-      buf[k++] = c;
+      body_line_start_ = false;
+      continue;
+    }
+    ++body_off_;
+    if (c == '\r') {
+      out_.append("\r\n");
+      body_skip_lf_ = true;
+      body_line_start_ = true;
+    } else if (c == '\n') {
+      if (!body_skip_lf_) out_.append("\r\n");
+      body_skip_lf_ = false;
+      body_line_start_ = true;
+    } else {  // a dot opening a line: doubled (RFC 5321 §4.5.2)
+      out_.append("..");
+      body_skip_lf_ = false;
       body_line_start_ = false;
     }
-    out_.append(std::string_view(buf, k));
   }
   if (body_stuffed_) {
     if (out_.free_space() < 8) return false;

@@ -4,10 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <pthread.h>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
 #include <mutex>
+
 #include <thread>
 
 #include "dataplane/kernel/event_loop.hpp"
@@ -332,6 +334,7 @@ std::unique_ptr<dataplane::transport::ConnectionHandler> Appliance::Impl::accept
 }
 
 void Appliance::Impl::run_worker(Worker& w) {
+  pthread_setname_np(pthread_self(), ("mxdp-app-" + std::to_string(w.index)).c_str());
   w.loop->attach_thread();
   routing::OwnerScope scope(w.owner);
   RouterSink sink(*router, *directory, w.shards.front(), w.index);

@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <pthread.h>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <random>
+
 #include <thread>
 
 #include "smtp/client_session.hpp"
@@ -280,6 +282,7 @@ std::string run_loadgen(const LoadgenOptions& in, RunReport& report, const std::
   for (unsigned t = 0; t < opts.threads; ++t) {
     threads.emplace_back([&, t] {
       Worker& w = *workers[t];
+      pthread_setname_np(pthread_self(), ("mxdp-gen-" + std::to_string(t)).c_str());
       w.loop.attach_thread();
       if (opts.on_loop_ready) opts.on_loop_ready(w.loop, t);
       unsigned mine = opts.connections / opts.threads + (t < opts.connections % opts.threads ? 1 : 0);
