@@ -1,31 +1,51 @@
 #include "dataplane/checksum.hpp"
 
+#include <bit>
 #include <cstring>
 
 namespace mxdp::dataplane {
 
 std::uint32_t checksum_partial(std::span<const std::uint8_t> data, std::uint32_t sum) noexcept {
-  // Sum 32-bit big-endian words into a 64-bit accumulator (RFC 1071 §2(B): the
-  // sum may be computed in wider words and folded at the end).
-  std::uint64_t acc = sum;
+  // RFC 1071 §2(A, B): the one's complement sum is byte-order independent and
+  // may be taken in wider words. Sum native 64-bit loads as two 32-bit halves
+  // into a 64-bit accumulator (no carry lost below 2^32 words), fold to 16
+  // bits, then swap the bytes once into network order on a little-endian host.
+  std::uint64_t acc = 0;
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
-  while (n >= 4) {
-    acc += (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | p[3];
+  while (n >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    acc += (w & 0xffffffffu) + (w >> 32);
+    p += 8;
+    n -= 8;
+  }
+  if (n >= 4) {
+    std::uint32_t w;
+    std::memcpy(&w, p, 4);
+    acc += w;
     p += 4;
     n -= 4;
   }
   if (n >= 2) {
-    acc += (std::uint32_t{p[0]} << 8) | p[1];
+    std::uint16_t w;
+    std::memcpy(&w, p, 2);
+    acc += w;
     p += 2;
     n -= 2;
   }
-  if (n == 1) acc += std::uint32_t{p[0]} << 8;
-  while (acc >> 32)
-    acc = (acc & 0xffffffffu) + (acc >> 32);
-  // Fold to 32 bits keeping 16-bit one's complement semantics.
-  std::uint32_t folded = static_cast<std::uint32_t>((acc & 0xffff) + ((acc >> 16) & 0xffff));
-  return folded;
+  // A last odd byte is the high byte of a network-order word.
+  if (n == 1)
+    acc += std::endian::native == std::endian::little ? std::uint64_t{p[0]} : std::uint64_t{p[0]} << 8;
+  while (acc >> 16)
+    acc = (acc & 0xffff) + (acc >> 16);
+  auto folded = static_cast<std::uint16_t>(acc);
+  if constexpr (std::endian::native == std::endian::little)
+    folded = static_cast<std::uint16_t>((folded >> 8) | (folded << 8));
+  std::uint64_t total = std::uint64_t{sum} + folded;
+  while (total >> 32)
+    total = (total & 0xffffffffu) + (total >> 32);
+  return static_cast<std::uint32_t>((total & 0xffff) + ((total >> 16) & 0xffff));
 }
 
 std::uint16_t checksum_finish(std::uint32_t sum) noexcept {

@@ -78,7 +78,13 @@ StackLoop::~StackLoop() {
   close_all();
   reap();
   stack_->flush();
-  if (loop_options_.on_final_counters) loop_options_.on_final_counters(stack_->counters());
+  if (loop_options_.on_final_counters) loop_options_.on_final_counters(stack_->counters(), usage());
+}
+
+LoopUsage StackLoop::usage() const noexcept {
+  LoopUsage u = usage_;
+  u.total_us = started_us_ ? tsc_now_us() - started_us_ : 0;
+  return u;
 }
 
 void StackLoop::attach_thread() {
@@ -280,15 +286,23 @@ void StackLoop::reap() noexcept {
 
 bool StackLoop::run_once(std::chrono::milliseconds max_wait) {
   if (stopped()) return false;
-  unsigned packets = stack_->poll(tsc_now_us());
+  const TimeUs tsc = tsc_now_us();
+  if (started_us_ == 0) started_us_ = tsc;
+  ++usage_.iterations;
+  unsigned packets = stack_->poll(tsc);
   events_.clear();
   stack_->take_events(events_);
   for (const Event& e : events_)
     dispatch(e);
   bool busy = run_posted() | run_pollers();
-  auto now = transport::Clock::now();
-  run_timers(now);
-  scan_deadlines_if_due(now);
+  // Loop timers and deadlines have millisecond resolution: the system clock
+  // (a vDSO call) is read once a millisecond of TSC time, not per poll.
+  if (tsc - last_clock_tsc_ >= 1000) {
+    last_clock_tsc_ = tsc;
+    auto now = transport::Clock::now();
+    run_timers(now);
+    scan_deadlines_if_due(now);
+  }
   // The end-of-iteration flush: every reply produced in this iteration goes
   // into its connection's send buffer at once, and leaves in one TX burst.
   for (std::size_t i = 0; i < dirty_.size(); ++i) {
@@ -304,6 +318,8 @@ bool StackLoop::run_once(std::chrono::milliseconds max_wait) {
 
   if (packets > 0 || busy || !events_.empty()) {
     idle_iterations_ = 0;
+    ++usage_.busy_iterations;
+    usage_.busy_us += tsc_now_us() - tsc;
   } else if (loop_options_.idle_sleep_us > 0 && ++idle_iterations_ > loop_options_.idle_spins &&
              max_wait.count() > 0) {
     std::this_thread::sleep_for(std::chrono::microseconds(loop_options_.idle_sleep_us));

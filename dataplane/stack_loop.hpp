@@ -23,6 +23,15 @@ namespace mxdp::dataplane {
 class PacketIo;
 class PacketPool;
 
+// How the polling core spent its time: busy = iterations that received a
+// packet or handled an event, and everything they did (TCP, SMTP, routing).
+struct LoopUsage {
+  TimeUs busy_us = 0;
+  TimeUs total_us = 0;
+  std::uint64_t iterations = 0;
+  std::uint64_t busy_iterations = 0;
+};
+
 struct StackLoopOptions {
   transport::LoopOptions loop;
   // After this many idle iterations the loop sleeps idle_sleep_us between
@@ -34,7 +43,7 @@ struct StackLoopOptions {
   int cpu = -1;
   // Called with the stack's counters when the loop is destroyed (reports
   // read them after the lcore stopped: nothing is shared while it runs).
-  std::function<void(const StackCounters&)> on_final_counters;
+  std::function<void(const StackCounters&, const LoopUsage&)> on_final_counters;
 };
 
 class StackLoop final : public transport::EventLoop {
@@ -57,6 +66,7 @@ class StackLoop final : public transport::EventLoop {
   void for_each_connection(const std::function<void(transport::Connection&)>& f) override;
 
   Stack& stack() noexcept { return *stack_; }
+  LoopUsage usage() const noexcept;
   const Stack& stack() const noexcept { return *stack_; }
 
  protected:
@@ -86,6 +96,9 @@ class StackLoop final : public transport::EventLoop {
   std::vector<std::unique_ptr<Conn>> dead_;
   std::vector<Event> events_;
   unsigned idle_iterations_ = 0;
+  TimeUs last_clock_tsc_ = 0;
+  TimeUs started_us_ = 0;
+  LoopUsage usage_;
 };
 
 // The dotted quad of an endpoint, as the stack takes it.

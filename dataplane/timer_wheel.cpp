@@ -11,12 +11,15 @@ void TimerWheel::schedule(std::uint32_t id, TimeUs deadline) {
   // A deadline in the past lands in the next slot to be processed.
   std::uint64_t t = std::max<std::uint64_t>(deadline / tick_, next_tick_);
   slots_[t % slots_.size()].push_back(Entry{deadline, id});
+  if (t == next_tick_) hold_until_ = std::min(hold_until_, deadline);
   ++size_;
 }
 
 void TimerWheel::advance(TimeUs now, std::vector<Entry>& due) {
   const std::uint64_t target = now / tick_;
   if (target < next_tick_) return;
+  // Polled again within the same tick: nothing in its slot is due yet.
+  if (target == next_tick_ && now < hold_until_) return;
   // After a jump longer than one rotation every slot is visited once.
   const std::uint64_t steps = std::min<std::uint64_t>(target - next_tick_ + 1, slots_.size());
   for (std::uint64_t i = 0; i < steps; ++i) {
@@ -33,8 +36,11 @@ void TimerWheel::advance(TimeUs now, std::vector<Entry>& due) {
     slot.swap(keep_);
   }
   // The current tick's slot is visited again next time: it may hold entries
-  // due later within this same tick.
+  // due later within this same tick (or later rotations).
   next_tick_ = target;
+  hold_until_ = kNever;
+  for (const Entry& e : slots_[target % slots_.size()])
+    hold_until_ = std::min(hold_until_, e.deadline);
 }
 
 TimeUs TimerWheel::earliest() const noexcept {

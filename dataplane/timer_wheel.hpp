@@ -39,6 +39,7 @@ class TimerWheel {
   TimeUs tick_;
   std::vector<std::vector<Entry>> slots_;
   std::uint64_t next_tick_;  // the next tick number advance() will process
+  TimeUs hold_until_ = 0;    // the earliest deadline in next_tick_'s slot
   std::size_t size_ = 0;
   std::vector<Entry> keep_;  // scratch
 };

@@ -78,7 +78,9 @@ class RouterSink : public smtp::MessageSink {
 
   smtp::SinkAnswer on_message(const smtp::Envelope& env, const smtp::Body& body,
                               std::uint64_t) noexcept override {
-    auto t0 = Clock::now();
+    // One message in 16 is timed (two clock reads cost more than routing it).
+    const bool timed = (next_id_ & 15) == 0;
+    const auto t0 = timed ? Clock::now() : Clock::time_point{};
     routing::Envelope e;
     e.reverse_path = std::string(env.reverse_path);
     e.recipients.reserve(env.recipients.size());
@@ -87,7 +89,8 @@ class RouterSink : public smtp::MessageSink {
     routing::Body b = lend_body(body);
     routing::MessageId id{(static_cast<std::uint64_t>(worker_) << 48) | next_id_++};
     auto result = router_.ingress(ingress_, id, std::move(e), std::move(b));
-    ingress_ns.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
+    if (timed)
+      ingress_ns.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
     switch (result.status) {
       case routing::IngressStatus::kAccepted:
         return {smtp::Verdict::kAccept, 250, "2.0.0", "Ok: queued"};
@@ -98,7 +101,7 @@ class RouterSink : public smtp::MessageSink {
     }
   }
 
-  LatencyHistogram ingress_ns;
+  LatencyHistogram ingress_ns;  // sampled: one message in 16
   // The connection whose input is being fed (set around on_input).
   SmtpServerConnection* feeding = nullptr;
   std::uint64_t bodies_lent = 0, bodies_copied = 0;
@@ -348,11 +351,13 @@ void Appliance::Impl::run_worker(Worker& w) {
     return work > 0;
   });
   auto next_publish = Clock::now();
-  while (!stopping.load(std::memory_order_relaxed)) {
+  for (unsigned n = 0; !stopping.load(std::memory_order_relaxed); ++n) {
     // 1 ms bounds the latency of a hand-off from another worker's shard (its
-    // ring is polled at least this often) without spinning an idle core.
+    // ring is polled at least this often) without spinning an idle core
+    // (kernel loop; the DPDK loop polls without sleeping).
     loop.run_once(1ms);
-    if (Clock::now() >= next_publish) {
+    // The clock is read every 64 iterations: a busy-polled loop runs millions.
+    if (n % 64 == 0 && Clock::now() >= next_publish) {
       publish(w);
       next_publish = Clock::now() + kSnapshotInterval;
     }

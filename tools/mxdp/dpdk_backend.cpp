@@ -87,11 +87,13 @@ void add_port_counters(std::map<std::string, std::uint64_t>& out, const std::str
 struct CounterBox {
   std::mutex mutex;
   std::map<std::string, std::uint64_t> values;
-  std::function<void(const StackCounters&)> collector(std::string side) {
-    return [this, side](const StackCounters& c) {
+  std::function<void(const StackCounters&, const LoopUsage&)> collector(std::string side) {
+    return [this, side](const StackCounters& c, const LoopUsage& u) {
       std::lock_guard lock(mutex);
       add_stack_counters(values, side, c);
       ++values[side + ".queues"];
+      values[side + ".loop_busy_us"] += u.busy_us;
+      values[side + ".loop_total_us"] += u.total_us;
     };
   }
 };
