@@ -112,6 +112,10 @@ StackConfig stack_config(const Port& port, Ipv4Address ip, std::uint8_t prefix, 
 
 }  // namespace
 
+std::size_t dpdk_worker_lcores() {
+  return worker_lcore_cpus().size();
+}
+
 unsigned mailbox_pinned_mbufs(unsigned shards) {
   return static_cast<unsigned>(shards *
                                (routing::RouterConfig{}.mailbox_log_bytes / PacketPoolConfig{}.data_room));

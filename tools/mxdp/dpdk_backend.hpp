@@ -21,6 +21,9 @@ namespace mxdp::cli {
 // that names the fix.
 std::string start_dpdk(const std::vector<std::string>& user_eal_args, unsigned memory_mb);
 
+// Worker lcores of the running EAL's -l list (the main lcore excluded).
+std::size_t dpdk_worker_lcores();
+
 // One port, one RX and one TX queue per worker (RSS spreads flows over them),
 // a packet pool, and a stack per queue with the configured address.
 class DpdkPortBackend {

@@ -62,96 +62,103 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
 }
 
 Command serve_command() {
-  return {
-      "serve", "Run the SMTP appliance: accept, route, deliver and relay mail",
-      [](CLI::App& app, const std::vector<std::string>& args) {
-        auto c = std::make_shared<ServeConfig>();
-        auto config_error = std::make_shared<std::string>();
-        if (std::string path = find_config(args); !path.empty()) *config_error = load_serve_config(path, *c);
-        auto backend = std::make_shared<std::string>(c->backend);
-        auto config_path = std::make_shared<std::string>();
-        app.add_option("--config", *config_path,
-                       "TOML config file (docs/mxdp.example.toml); flags override it");
-        app.add_option("--backend", *backend,
-                       "Transport: kernel (Linux sockets) or dpdk (a DPDK port, EAL args before --)")
-            ->check(CLI::IsMember({"kernel", "dpdk"}))
-            ->capture_default_str();
-        add_serve_options(app, *c);
-        return [c, backend, config_error, config_path](const std::vector<std::string>& eal) {
-          if (!config_error->empty()) {
-            std::fprintf(stderr, "mxdp serve: %s\n", config_error->c_str());
-            return kExitUsage;
-          }
-          c->backend = *backend;
-          LoopFactory loops;
-          std::string transport = "kernel sockets";
+  return {"serve", "Run the SMTP appliance: accept, route, deliver and relay mail",
+          [](CLI::App& app, const std::vector<std::string>& args) {
+            auto c = std::make_shared<ServeConfig>();
+            auto config_error = std::make_shared<std::string>();
+            if (std::string path = find_config(args); !path.empty())
+              *config_error = load_serve_config(path, *c);
+            auto backend = std::make_shared<std::string>(c->backend);
+            auto config_path = std::make_shared<std::string>();
+            app.add_option("--config", *config_path,
+                           "TOML config file (docs/mxdp.example.toml); flags override it");
+            app.add_option("--backend", *backend,
+                           "Transport: kernel (Linux sockets) or dpdk (a DPDK port, EAL args before --)")
+                ->check(CLI::IsMember({"kernel", "dpdk"}))
+                ->capture_default_str();
+            add_serve_options(app, *c);
+            return [c, backend, config_error, config_path](const std::vector<std::string>& eal) {
+              if (!config_error->empty()) {
+                std::fprintf(stderr, "mxdp serve: %s\n", config_error->c_str());
+                return kExitUsage;
+              }
+              c->backend = *backend;
+              LoopFactory loops;
+              std::string transport = "kernel sockets";
 #ifdef MXDP_HAVE_DPDK
-          DpdkPortBackend port;
-          if (c->backend == "dpdk") {
-            if (c->cores == 0) c->cores = 1;
-            unsigned pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * c->cores);
-            unsigned mbufs = c->dpdk.mbufs ? c->dpdk.mbufs : pool_mbufs(c->cores, 1024 * c->cores, pinned);
-            std::string e = start_dpdk(eal, eal_memory_for(mbufs));
-            if (e.empty()) e = port.open(c->dpdk, c->cores, pinned);
-            if (!e.empty()) {
-              std::fprintf(stderr, "mxdp serve: dpdk: %s\n", e.c_str());
-              return kExitFailure;
-            }
-            loops = port.loops();
-            transport = port.describe();
-            // The stack answers on its own address; --listen gives the port.
-            c->listen = c->dpdk.ip.substr(0, c->dpdk.ip.find('/')) + c->listen.substr(c->listen.rfind(':'));
-          }
+              DpdkPortBackend port;
+              if (c->backend == "dpdk") {
+                // Memory is sized before the EAL knows its lcores: for the cores
+                // asked for, or every CPU when --cores is left to the lcore list.
+                unsigned sized = c->cores ? c->cores : std::max(1u, std::thread::hardware_concurrency());
+                unsigned pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * sized);
+                unsigned mbufs = c->dpdk.mbufs ? c->dpdk.mbufs : pool_mbufs(sized, 1024 * sized, pinned);
+                std::string e = start_dpdk(eal, eal_memory_for(mbufs));
+                // Default: one worker per worker lcore of -l (`-l 0-4`: 4), at least one.
+                if (c->cores == 0)
+                  c->cores = std::max<unsigned>(1, static_cast<unsigned>(dpdk_worker_lcores()));
+                pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * c->cores);
+                if (e.empty()) e = port.open(c->dpdk, c->cores, pinned);
+                if (!e.empty()) {
+                  std::fprintf(stderr, "mxdp serve: dpdk: %s\n", e.c_str());
+                  return kExitFailure;
+                }
+                loops = port.loops();
+                transport = port.describe();
+                // The stack answers on its own address; --listen gives the port.
+                c->listen =
+                    c->dpdk.ip.substr(0, c->dpdk.ip.find('/')) + c->listen.substr(c->listen.rfind(':'));
+              }
 #else
-          (void)eal;
-          if (c->backend == "dpdk") {
-            std::fprintf(stderr, "mxdp serve: this mxdp was built without DPDK: use --backend kernel\n");
-            return kExitUsage;
-          }
+               (void)eal;
+               if (c->backend == "dpdk") {
+                 std::fprintf(stderr, "mxdp serve: this mxdp was built without DPDK: use --backend kernel\n");
+                 return kExitUsage;
+               }
 #endif
-          Appliance appliance(*c, loops);
-          std::string err = appliance.start();
-          if (!err.empty()) {
-            std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
-            return kExitFailure;
-          }
-          ControlServer control;
-          if (!c->control_socket.empty()) {
-            err = control.start(
-                c->control_socket, [&](std::string_view line) { return appliance.control(line); },
-                [&] { appliance.admin_tick(); });
-            if (!err.empty()) {
-              std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
+              Appliance appliance(*c, loops);
+              std::string err = appliance.start();
+              if (!err.empty()) {
+                std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
+                return kExitFailure;
+              }
+              ControlServer control;
+              if (!c->control_socket.empty()) {
+                err = control.start(
+                    c->control_socket, [&](std::string_view line) { return appliance.control(line); },
+                    [&] { appliance.admin_tick(); });
+                if (!err.empty()) {
+                  std::fprintf(stderr, "mxdp serve: %s\n", err.c_str());
+                  appliance.request_stop();
+                  return kExitFailure;
+                }
+              }
+              std::signal(SIGINT, on_signal);
+              std::signal(SIGTERM, on_signal);
+              std::signal(SIGPIPE, SIG_IGN);
+              std::fprintf(
+                  stderr, "mxdp serve: listening on %s (SMTP, %s)%s%s, control %s\n", c->listen.c_str(),
+                  transport.c_str(), c->metrics.empty() ? "" : ", metrics http://",
+                  c->metrics.empty() ? "" : (c->metrics + "/metrics").c_str(), c->control_socket.c_str());
+              while (g_signal.load() == 0)
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));
+              std::fprintf(stderr, "mxdp serve: signal %d, shutting down\n", g_signal.load());
               appliance.request_stop();
-              return kExitFailure;
-            }
-          }
-          std::signal(SIGINT, on_signal);
-          std::signal(SIGTERM, on_signal);
-          std::signal(SIGPIPE, SIG_IGN);
-          std::fprintf(stderr, "mxdp serve: listening on %s (SMTP, %s)%s%s, control %s\n", c->listen.c_str(),
-                       transport.c_str(), c->metrics.empty() ? "" : ", metrics http://",
-                       c->metrics.empty() ? "" : (c->metrics + "/metrics").c_str(),
-                       c->control_socket.c_str());
-          while (g_signal.load() == 0)
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          std::fprintf(stderr, "mxdp serve: signal %d, shutting down\n", g_signal.load());
-          appliance.request_stop();
-          appliance.wait();
-          control.stop();
-          auto t = appliance.totals();
-          std::fprintf(
-              stderr,
-              "mxdp serve: final counters: accepted %llu, delivered %llu, referred %llu, relayed %llu, "
-              "bounced %llu, live %lld\n",
-              static_cast<unsigned long long>(t.shards.accepted),
-              static_cast<unsigned long long>(t.shards.delivered),
-              static_cast<unsigned long long>(t.shards.referred),
-              static_cast<unsigned long long>(t.shards.relayed),
-              static_cast<unsigned long long>(t.shards.bounced), static_cast<long long>(t.shards.live));
-          return t.shards.live == 0 ? kExitOk : kExitFailure;
-        };
-      }};
+              appliance.wait();
+              control.stop();
+              auto t = appliance.totals();
+              std::fprintf(
+                  stderr,
+                  "mxdp serve: final counters: accepted %llu, delivered %llu, referred %llu, relayed %llu, "
+                  "bounced %llu, live %lld\n",
+                  static_cast<unsigned long long>(t.shards.accepted),
+                  static_cast<unsigned long long>(t.shards.delivered),
+                  static_cast<unsigned long long>(t.shards.referred),
+                  static_cast<unsigned long long>(t.shards.relayed),
+                  static_cast<unsigned long long>(t.shards.bounced), static_cast<long long>(t.shards.live));
+              return t.shards.live == 0 ? kExitOk : kExitFailure;
+            };
+          }};
 }
 
 }  // namespace mxdp::cli
