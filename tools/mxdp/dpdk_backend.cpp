@@ -87,13 +87,20 @@ void add_port_counters(std::map<std::string, std::uint64_t>& out, const std::str
 struct CounterBox {
   std::mutex mutex;
   std::map<std::string, std::uint64_t> values;
-  std::function<void(const StackCounters&, const LoopUsage&)> collector(std::string side) {
-    return [this, side](const StackCounters& c, const LoopUsage& u) {
+  // Sums over the side's queues, and per queue (`side.q<N>.…`) the few a
+  // person compares between queues: is RSS spreading the load evenly?
+  std::function<void(const StackCounters&, const LoopUsage&)> collector(std::string side, unsigned queue) {
+    return [this, side, queue](const StackCounters& c, const LoopUsage& u) {
       std::lock_guard lock(mutex);
       add_stack_counters(values, side, c);
       ++values[side + ".queues"];
       values[side + ".loop_busy_us"] += u.busy_us;
       values[side + ".loop_total_us"] += u.total_us;
+      const std::string q = side + ".q" + std::to_string(queue);
+      values[q + ".rx_packets"] = c.rx_packets;
+      values[q + ".tx_packets"] = c.tx_packets;
+      values[q + ".drops"] = c.total_drops();
+      values[q + ".loop_busy_us"] = u.busy_us;
     };
   }
 };
@@ -244,7 +251,7 @@ LoopFactory DpdkPortBackend::loops() {
     // (`-l 0-4` with --cores 4: main on 0, workers on 1..4); else the OS places it.
     auto cpus = worker_lcore_cpus();
     if (cpus.size() >= m->queues.size()) lo.cpu = static_cast<int>(cpus[index]);
-    lo.on_final_counters = m->counters.collector("stack");
+    lo.on_final_counters = m->counters.collector("stack", index);
     return std::make_unique<StackLoop>(sc, *m->queues.at(index), *m->pool, lo);
   };
 }
@@ -313,7 +320,7 @@ BenchTransport DpdkBenchWire::transport() {
       unsigned i = index % static_cast<unsigned>(ports.size());
       StackConfig sc = stack_config(*ports[i], generator ? kGeneratorIp : kApplianceIp, 24, 1500);
       StackLoopOptions lo;
-      lo.on_final_counters = m->counters.collector(generator ? "generator" : "appliance");
+      lo.on_final_counters = m->counters.collector(generator ? "generator" : "appliance", i);
       return std::make_unique<StackLoop>(sc, *queues[i], *m->pool, lo);
     };
   };

@@ -110,11 +110,11 @@ Command serve_command() {
                     c->dpdk.ip.substr(0, c->dpdk.ip.find('/')) + c->listen.substr(c->listen.rfind(':'));
               }
 #else
-               (void)eal;
-               if (c->backend == "dpdk") {
-                 std::fprintf(stderr, "mxdp serve: this mxdp was built without DPDK: use --backend kernel\n");
-                 return kExitUsage;
-               }
+              (void)eal;
+              if (c->backend == "dpdk") {
+                std::fprintf(stderr, "mxdp serve: this mxdp was built without DPDK: use --backend kernel\n");
+                return kExitUsage;
+              }
 #endif
               Appliance appliance(*c, loops);
               std::string err = appliance.start();
