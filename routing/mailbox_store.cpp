@@ -1,29 +1,63 @@
 #include "routing/mailbox_store.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace mxdp::routing {
 
+namespace {
+std::size_t slot_of(std::uint32_t mailbox, std::size_t mask) noexcept {
+  return (mailbox * 0x9e3779b1u) & mask;  // Fibonacci hashing spreads dense ids
+}
+}  // namespace
+
+MailboxCounters& MailboxStore::counters_for(MailboxId mailbox) {
+  if (2 * (used_ + 1) > slots_.size()) {
+    std::vector<Slot> old(std::max<std::size_t>(1024, 2 * slots_.size()), Slot{0, false, {}});
+    old.swap(slots_);
+    for (const Slot& s : old) {
+      if (!s.used) continue;
+      std::size_t i = slot_of(s.mailbox, slots_.size() - 1);
+      while (slots_[i].used)
+        i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+    }
+  }
+  std::size_t i = slot_of(mailbox.value, slots_.size() - 1);
+  while (slots_[i].used && slots_[i].mailbox != mailbox.value)
+    i = (i + 1) & (slots_.size() - 1);
+  if (!slots_[i].used) {
+    slots_[i] = Slot{mailbox.value, true, {}};
+    ++used_;
+  }
+  return slots_[i].counters;
+}
+
 std::size_t MailboxStore::deliver(MsgRef msg, MailboxId mailbox, std::uint32_t rcpt) noexcept {
   const std::size_t bytes = msg->size_bytes();
-  MailboxCounters& c = mailboxes_[mailbox.value];
+  MailboxCounters& c = counters_for(mailbox);
   ++c.messages;
   c.bytes += bytes;
   std::size_t evicted = 0;
   while (!log_.empty() && log_bytes_ + bytes > budget_) {
-    log_bytes_ -= log_.front().msg->size_bytes();
+    log_bytes_ -= log_.front().bytes;
     log_.pop_front();  // releases the reference
     ++evicted;
   }
   if (bytes > budget_) return evicted + 1;  // larger than the whole log: counted, not kept
   log_bytes_ += bytes;
-  log_.push_back({std::move(msg), mailbox, rcpt});
+  log_.push_back({std::move(msg), mailbox, rcpt, bytes});
   return evicted;
 }
 
 MailboxCounters MailboxStore::counters(MailboxId mailbox) const noexcept {
-  auto it = mailboxes_.find(mailbox.value);
-  return it == mailboxes_.end() ? MailboxCounters{} : it->second;
+  if (slots_.empty()) return {};
+  std::size_t i = slot_of(mailbox.value, slots_.size() - 1);
+  while (slots_[i].used) {
+    if (slots_[i].mailbox == mailbox.value) return slots_[i].counters;
+    i = (i + 1) & (slots_.size() - 1);
+  }
+  return {};
 }
 
 void MailboxStore::clear_log() noexcept {

@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
-#include <unordered_map>
+#include <vector>
 
 #include "routing/ids.hpp"
 #include "routing/msg_ref.hpp"
@@ -30,7 +30,7 @@ class MailboxStore {
   MailboxCounters counters(MailboxId mailbox) const noexcept;
   std::size_t log_entries() const noexcept { return log_.size(); }
   std::size_t log_bytes() const noexcept { return log_bytes_; }
-  std::size_t mailboxes() const noexcept { return mailboxes_.size(); }
+  std::size_t mailboxes() const noexcept { return used_; }
   // Releases every logged reference (shutdown, tests).
   void clear_log() noexcept;
 
@@ -39,11 +39,21 @@ class MailboxStore {
     MsgRef msg;
     MailboxId mailbox;
     std::uint32_t rcpt;
+    std::size_t bytes;  // kept here: evicting must not touch the cold message first
   };
+  // Per-mailbox counters in one open-addressed table (linear probing, at most
+  // half full): a delivery costs one cache line, not a hash-node chase.
+  struct Slot {
+    std::uint32_t mailbox;
+    bool used;
+    MailboxCounters counters;
+  };
+  MailboxCounters& counters_for(MailboxId mailbox);
   std::size_t budget_;
   std::size_t log_bytes_ = 0;
   std::deque<LogEntry> log_;
-  std::unordered_map<std::uint32_t, MailboxCounters> mailboxes_;
+  std::vector<Slot> slots_;
+  std::size_t used_ = 0;
 };
 
 }  // namespace mxdp::routing

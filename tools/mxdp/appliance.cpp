@@ -61,19 +61,40 @@ struct WorkerSnapshot {
 
 }  // namespace
 
+// The session whose input the sink is being fed from (set around on_input):
+// its buffers can be lent, and its transaction's ingress shard remembered.
+struct Feeding {
+  SmtpServerConnection* connection = nullptr;
+  routing::ShardId ingress_hint{};
+};
+
 // The MessageSink of every session on one worker: the RCPT lookup and the
 // hand-over of a committed transaction to the router.
 class RouterSink : public smtp::MessageSink {
  public:
-  RouterSink(routing::Router& router, const routing::Directory& dir, routing::ShardId ingress,
-             unsigned worker)
-      : router_(router), reader_(dir.reader()), ingress_(ingress), worker_(worker) {}
+  RouterSink(routing::Router& router, const routing::Directory& dir,
+             const std::vector<routing::ShardId>& shards, unsigned worker)
+      : router_(router), reader_(dir.reader()), ingress_(shards.front()), worker_(worker) {
+    for (auto s : shards) {
+      if (mine_.size() <= s.value) mine_.resize(s.value + 1u, false);
+      mine_[s.value] = true;
+    }
+  }
 
-  smtp::RecipientVerdict check_recipient(std::string_view mailbox, const smtp::Envelope&) noexcept override {
+  smtp::RecipientVerdict check_recipient(std::string_view mailbox,
+                                         const smtp::Envelope& env) noexcept override {
     // RFC 5321 §3.6.2 / §4.2.2: an unknown recipient is refused at RCPT
     // (550 5.1.1), so the client never believes it was delivered.
-    return reader_.lookup(mailbox).known() ? smtp::RecipientVerdict::kAccept
-                                           : smtp::RecipientVerdict::kReject;
+    const routing::Lookup l = reader_.lookup(mailbox);
+    if (!l.known()) return smtp::RecipientVerdict::kReject;
+    // The message enters routing on the first recipient's shard when this
+    // worker runs it: resolved there, delivered there, no hand-off to a
+    // sibling shard and no third lookup. (A move before end of data is still
+    // caught: ingress resolves again and forwards.)
+    if (feeding != nullptr && env.recipients.empty()) {
+      feeding->ingress_hint = (l.on_box() && runs(l.entry.shard)) ? l.entry.shard : ingress_;
+    }
+    return smtp::RecipientVerdict::kAccept;
   }
 
   smtp::SinkAnswer on_message(const smtp::Envelope& env, const smtp::Body& body,
@@ -88,7 +109,9 @@ class RouterSink : public smtp::MessageSink {
       e.recipients.emplace_back(r);
     routing::Body b = lend_body(body);
     routing::MessageId id{(static_cast<std::uint64_t>(worker_) << 48) | next_id_++};
-    auto result = router_.ingress(ingress_, id, std::move(e), std::move(b));
+    routing::ShardId at = ingress_;
+    if (feeding != nullptr && runs(feeding->ingress_hint)) at = feeding->ingress_hint;
+    auto result = router_.ingress(at, id, std::move(e), std::move(b));
     if (timed)
       ingress_ns.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
     switch (result.status) {
@@ -102,8 +125,9 @@ class RouterSink : public smtp::MessageSink {
   }
 
   LatencyHistogram ingress_ns;  // sampled: one message in 16
-  // The connection whose input is being fed (set around on_input).
-  SmtpServerConnection* feeding = nullptr;
+  Feeding* feeding = nullptr;
+  // This worker runs shard s (only its own shards may take ingress here).
+  bool runs(routing::ShardId s) const noexcept { return s.value < mine_.size() && mine_[s.value]; }
   std::uint64_t bodies_lent = 0, bodies_copied = 0;
 
  private:
@@ -113,7 +137,7 @@ class RouterSink : public smtp::MessageSink {
   routing::Body lend_body(const smtp::Body& body) {
     if (feeding != nullptr) {
       auto lent = std::make_unique<LentBody>();
-      if (feeding->lease_feeds(body.first_feed, body.last_feed, lent->leases)) {
+      if (feeding->connection->lease_feeds(body.first_feed, body.last_feed, lent->leases)) {
         std::vector<routing::BodySegment> segments;
         segments.reserve(body.segments.size());
         for (auto seg : body.segments)
@@ -140,6 +164,7 @@ class RouterSink : public smtp::MessageSink {
   routing::Router& router_;
   routing::Directory::Reader reader_;
   routing::ShardId ingress_;
+  std::vector<bool> mine_;  // by shard id: run by this worker
   unsigned worker_;
   std::uint64_t next_id_ = 1;
 };
@@ -149,9 +174,11 @@ class RouterSink : public smtp::MessageSink {
 class ServeConnection : public SmtpServerConnection {
  public:
   ServeConnection(const smtp::ServerConfig& config, RouterSink& sink, SessionTotals& totals)
-      : SmtpServerConnection(config, sink), sink_(sink), totals_(totals) {}
+      : SmtpServerConnection(config, sink), sink_(sink), totals_(totals) {
+    feeding_.connection = this;
+  }
   std::size_t on_input(Connection& c, std::string_view bytes) noexcept override {
-    sink_.feeding = this;
+    sink_.feeding = &feeding_;
     std::size_t used = SmtpServerConnection::on_input(c, bytes);
     sink_.feeding = nullptr;
     return used;
@@ -163,6 +190,7 @@ class ServeConnection : public SmtpServerConnection {
  private:
   RouterSink& sink_;
   SessionTotals& totals_;
+  Feeding feeding_;
 };
 
 // Sends every relay job to the relay of the worker that runs its origin shard
@@ -340,7 +368,7 @@ void Appliance::Impl::run_worker(Worker& w) {
   pthread_setname_np(pthread_self(), ("mxdp-app-" + std::to_string(w.index)).c_str());
   w.loop->attach_thread();
   routing::OwnerScope scope(w.owner);
-  RouterSink sink(*router, *directory, w.shards.front(), w.index);
+  RouterSink sink(*router, *directory, w.shards, w.index);
   w.sink = &sink;
   EventLoop& loop = *w.loop;
   loop.add_poller([&] {

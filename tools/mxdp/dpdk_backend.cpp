@@ -96,6 +96,8 @@ struct CounterBox {
       ++values[side + ".queues"];
       values[side + ".loop_busy_us"] += u.busy_us;
       values[side + ".loop_total_us"] += u.total_us;
+      values[side + ".loop_iterations"] += u.iterations;
+      values[side + ".loop_busy_iterations"] += u.busy_iterations;
       const std::string q = side + ".q" + std::to_string(queue);
       values[q + ".rx_packets"] = c.rx_packets;
       values[q + ".tx_packets"] = c.tx_packets;
