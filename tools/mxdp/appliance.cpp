@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <pthread.h>
+#include <time.h>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
@@ -57,6 +58,7 @@ struct WorkerSnapshot {
   LatencyHistogram ingress;  // end of data -> router accepted, ns
   std::uint64_t bounces = 0;
   std::uint64_t bodies_lent = 0, bodies_copied = 0;
+  std::uint64_t cpu_us = 0;
 };
 
 }  // namespace
@@ -210,6 +212,7 @@ struct Worker {
   RouterSink* sink = nullptr;  // lives on the worker thread's stack
   std::thread thread;
   SessionTotals sessions;
+  std::uint64_t cpu_us = 0;  // set when the thread ends
   mutable std::mutex snapshot_mutex;
   WorkerSnapshot snapshot;
 };
@@ -409,6 +412,12 @@ void Appliance::Impl::run_worker(Worker& w) {
     w.relay->poll();
   }
   w.sink = nullptr;
+  // CPU time of this worker thread, kernel time included (on the kernel
+  // backend that is where its TCP runs): the per-core cost to compare.
+  timespec cpu{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  w.cpu_us =
+      static_cast<std::uint64_t>(cpu.tv_sec) * 1000000u + static_cast<std::uint64_t>(cpu.tv_nsec) / 1000u;
   publish(w);
 }
 
@@ -426,6 +435,7 @@ void Appliance::Impl::publish(Worker& w) {
     w.snapshot.bodies_copied = w.sink->bodies_copied;
   }
   w.snapshot.bounces += bounced;
+  w.snapshot.cpu_us = w.cpu_us;
 }
 
 void Appliance::request_stop() noexcept {
@@ -477,6 +487,7 @@ ApplianceTotals Appliance::totals() const {
     t.bounces += s.bounces;
     t.bodies_lent += s.bodies_lent;
     t.bodies_copied += s.bodies_copied;
+    t.worker_cpu_us += s.cpu_us;
   }
   return t;
 }
