@@ -84,13 +84,15 @@ void ControlServer::serve() {
 }
 
 // One client at a time: control traffic is rare and small. A client that
-// stalls is dropped after a second of silence so it cannot wedge the thread.
+// stalls is dropped after 5 s of silence so it cannot wedge the thread (a
+// second was too short for a client starved of CPU on a loaded machine, next
+// to a busy-polling lcore).
 void ControlServer::serve_client(int fd) {
   std::string buffer;
   char chunk[1024];
   while (!stop_.load()) {
     pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, 1000);
+    int ready = ::poll(&p, 1, 5000);
     if (ready <= 0) return;
     ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
     if (n <= 0) return;
