@@ -241,15 +241,19 @@ std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers, unsigne
     PortConfig portc;
     portc.queues = static_cast<std::uint16_t>(workers);
     // No RSS (net_tap, net_af_packet, net_ring): one RX queue that worker 0
-    // spreads in software (dataplane/redirect.hpp), a TX queue per worker when
-    // the port has them, else one that worker 0 sends the others' packets on.
+    // spreads in software (dataplane/redirect.hpp), and one TX queue that
+    // worker 0 sends the others' packets on. Not a TX queue per worker: net_tap
+    // opens a file descriptor per queue pair and the kernel steers flows over
+    // all of them, so TX queues beyond the RX queue would leave the packets
+    // of some flows on a file descriptor nobody reads.
+    // net_tap advertises RSS but implements it with rte_flow (BPF), which it
+    // disables when it cannot create its multiq qdisc (DPDK-HERE.md: the case
+    // here): the kernel then spreads flows by its own hash, not the Toeplitz
+    // hash active opens pick source ports by. So a tap takes the redirect.
     const PortCaps offered = Port::probe(port_id);
-    const bool redirect = workers > 1 && !offered.rss;
-    std::uint16_t tx_queues = 0;
+    const bool redirect = workers > 1 && (!offered.rss || offered.driver == "net_tap");
+    const std::uint16_t tx_queues = 1;
     if (redirect) {
-      tx_queues = static_cast<std::uint16_t>(
-          std::max<unsigned>(1, std::min<unsigned>(workers, offered.max_tx_queues)));
-      if (tx_queues < workers) tx_queues = 1;
       portc.queues = 1;
       portc.tx_queues = tx_queues;
     }
@@ -261,7 +265,7 @@ std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers, unsigne
   } catch (const std::exception& e) {
     return e.what();
   }
-  if (workers > 1 && !m.redirect && !m.port->caps().rss)
+  if (workers > 1 && !m.redirect && !m.port->caps().rss)  // RSS offered, not enabled
     return "port " + std::to_string(port_id) + " (" + m.port->caps().driver +
            ") has no RSS to spread connections over " + std::to_string(workers) +
            " queues: use --cores 1, or a NIC with RSS";
