@@ -38,6 +38,18 @@ std::uint16_t Port::count() noexcept {
   return rte_eth_dev_count_avail();
 }
 
+PortCaps Port::probe(std::uint16_t port_id) {
+  PortCaps caps;
+  rte_eth_dev_info info{};
+  if (!rte_eth_dev_is_valid_port(port_id) || rte_eth_dev_info_get(port_id, &info) != 0) return caps;
+  caps.driver = info.driver_name != nullptr ? info.driver_name : "";
+  caps.max_rx_queues = info.max_rx_queues;
+  caps.max_tx_queues = info.max_tx_queues;
+  caps.rss = info.max_rx_queues > 1 &&
+             (info.flow_type_rss_offloads & (RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_NONFRAG_IPV4_TCP)) != 0;
+  return caps;
+}
+
 Port::Port(std::uint16_t port_id, PacketPool& pool, const PortConfig& config) : id_(port_id) {
   if (!rte_eth_dev_is_valid_port(port_id)) {
     throw std::runtime_error(
@@ -51,12 +63,13 @@ Port::Port(std::uint16_t port_id, PacketPool& pool, const PortConfig& config) : 
   caps_.driver = info.driver_name != nullptr ? info.driver_name : "";
   caps_.max_rx_queues = info.max_rx_queues;
   caps_.max_tx_queues = info.max_tx_queues;
-  if (config.queues > info.max_rx_queues || config.queues > info.max_tx_queues) {
-    throw std::runtime_error(
-        "port " + std::to_string(port_id) + " (" + caps_.driver + ") has " +
-        std::to_string(info.max_rx_queues) + " RX / " + std::to_string(info.max_tx_queues) +
-        " TX queues but " + std::to_string(config.queues) +
-        " lcores want one each: run with fewer lcores (-l) or use a NIC with more queues");
+  const std::uint16_t tx_queues = config.tx_queues != 0 ? config.tx_queues : config.queues;
+  if (config.queues > info.max_rx_queues || tx_queues > info.max_tx_queues) {
+    throw std::runtime_error("port " + std::to_string(port_id) + " (" + caps_.driver + ") has " +
+                             std::to_string(info.max_rx_queues) + " RX / " +
+                             std::to_string(info.max_tx_queues) + " TX queues but " +
+                             std::to_string(config.queues) + " RX / " + std::to_string(tx_queues) +
+                             " are wanted: run with fewer lcores (-l) or use a NIC with more queues");
   }
 
   rte_eth_conf conf{};
@@ -87,7 +100,7 @@ Port::Port(std::uint16_t port_id, PacketPool& pool, const PortConfig& config) : 
     // TSO is detected and reported; the stack segments in software for now.
     caps_.tso = (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) != 0;
   }
-  rc = rte_eth_dev_configure(port_id, config.queues, config.queues, &conf);
+  rc = rte_eth_dev_configure(port_id, config.queues, tx_queues, &conf);
   if (rc != 0)
     fail(port_id, "rte_eth_dev_configure", rc, "Check the queue count and offloads the port supports.");
   std::uint16_t rxd = config.rx_descriptors, txd = config.tx_descriptors;
@@ -98,6 +111,8 @@ Port::Port(std::uint16_t port_id, PacketPool& pool, const PortConfig& config) : 
     rxconf.offloads = conf.rxmode.offloads;
     rc = rte_eth_rx_queue_setup(port_id, q, rxd, socket < 0 ? SOCKET_ID_ANY : socket, &rxconf, pool.raw());
     if (rc != 0) fail(port_id, "rx queue setup", rc, "Lower rx_descriptors or enlarge the mbuf pool.");
+  }
+  for (std::uint16_t q = 0; q < tx_queues; ++q) {
     rte_eth_txconf txconf = info.default_txconf;
     txconf.offloads = conf.txmode.offloads;
     rc = rte_eth_tx_queue_setup(port_id, q, txd, socket < 0 ? SOCKET_ID_ANY : socket, &txconf);

@@ -17,7 +17,8 @@ namespace mxdp::dataplane {
 class PacketPool;
 
 struct PortConfig {
-  std::uint16_t queues = 1;  // RX and TX queues: one per lcore
+  std::uint16_t queues = 1;     // RX and TX queues: one per lcore
+  std::uint16_t tx_queues = 0;  // TX queues when not `queues` (software redirect: 1 RX, N TX)
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
   bool use_offloads = true;  // false: software checksums even when offered
@@ -59,6 +60,9 @@ class Port {
   // The port id of a device by name ("net_tap0", "net_ring_a"), if present.
   static std::optional<std::uint16_t> find(std::string_view device_name) noexcept;
   static std::uint16_t count() noexcept;
+  // What a port offers before it is configured (rss: RSS over IPv4/TCP with
+  // more than one RX queue), to choose between RSS and the software redirect.
+  static PortCaps probe(std::uint16_t port_id);
 
   std::uint16_t id() const noexcept { return id_; }
   MacAddress mac() const noexcept { return mac_; }

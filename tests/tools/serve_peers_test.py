@@ -29,6 +29,12 @@ from peers import free_port, mxdp_from_argv, wait_port
 
 MXDP = mxdp_from_argv()
 DPDK = "--dpdk" in sys.argv
+CORES = "1"
+if "--dpdk-cores" in sys.argv:
+    # Several lcores on a tap (no RSS): the software redirect spreads them.
+    i = sys.argv.index("--dpdk-cores")
+    CORES = sys.argv[i + 1]
+    del sys.argv[i:i + 2]
 if DPDK:
     sys.argv.remove("--dpdk")
     # A tap of our own: the name and subnet are unique to this process.
@@ -64,9 +70,10 @@ class Serve(unittest.TestCase):
                   "--metrics", f"127.0.0.1:{cls.metrics_port}", "--control-socket", cls.ctl_path, "--shards", "4",
                   "--idle-timeout", "3"]
         if DPDK:
-            # One lcore: a tap has no RSS to spread connections over queues.
+            # One lcore by default; with --dpdk-cores N the tap (no RSS) is shared by
+            # N lcores through the software redirect (dataplane/redirect.hpp).
             cmd = [MXDP, "serve", f"--vdev=net_tap0,iface={TAP}", "--no-huge", "--no-pci", "--", *common,
-                   "--backend", "dpdk", "--dpdk-ip", f"{HOST}/24", "--cores", "1", "--dpdk-idle-sleep", "20"]
+                   "--backend", "dpdk", "--dpdk-ip", f"{HOST}/24", "--cores", CORES, "--dpdk-idle-sleep", "20"]
         else:
             cmd = [MXDP, "serve", *common, "--cores", "2"]
         cls.serve = subprocess.Popen(cmd, stdout=cls.log, stderr=subprocess.STDOUT)

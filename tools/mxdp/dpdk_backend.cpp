@@ -12,6 +12,7 @@
 #include "dataplane/eal.hpp"
 #include "dataplane/packet_pool.hpp"
 #include "dataplane/port.hpp"
+#include "dataplane/redirect.hpp"
 #include "dataplane/stack_loop.hpp"
 #include "routing/router.hpp"
 
@@ -182,8 +183,21 @@ struct DpdkPortBackend::Impl {
   std::unique_ptr<PacketPool> pool;
   std::unique_ptr<Port> port;
   std::vector<std::unique_ptr<PortQueue>> queues;
+  // A port without RSS and several workers: one RX queue, spread in software.
+  std::unique_ptr<RedirectGroup> redirect;
+  unsigned workers = 0;
   StackConfig base;
   CounterBox counters;
+
+  ~Impl() {
+    // The group's rings hold mbufs of the pool: free them before the pool goes.
+    redirect.reset();
+    port.reset();
+  }
+  PacketIo& io(unsigned index) {
+    if (redirect) return redirect->io(index);
+    return *queues.at(index);
+  }
 };
 
 DpdkPortBackend::DpdkPortBackend() : impl_(std::make_unique<Impl>()) {}
@@ -226,19 +240,43 @@ std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers, unsigne
     m.pool = std::make_unique<PacketPool>(pc);
     PortConfig portc;
     portc.queues = static_cast<std::uint16_t>(workers);
+    // No RSS (net_tap, net_af_packet, net_ring): one RX queue that worker 0
+    // spreads in software (dataplane/redirect.hpp), and one TX queue that
+    // worker 0 sends the others' packets on. Not a TX queue per worker: net_tap
+    // opens a file descriptor per queue pair and the kernel steers flows over
+    // all of them, so TX queues beyond the RX queue would leave the packets
+    // of some flows on a file descriptor nobody reads.
+    // net_tap advertises RSS but implements it with rte_flow (BPF), which it
+    // disables when it cannot create its multiq qdisc (DPDK-HERE.md: the case
+    // here): the kernel then spreads flows by its own hash, not the Toeplitz
+    // hash active opens pick source ports by. So a tap takes the redirect.
+    const PortCaps offered = Port::probe(port_id);
+    const bool redirect = workers > 1 && (!offered.rss || offered.driver == "net_tap");
+    const std::uint16_t tx_queues = 1;
+    if (redirect) {
+      portc.queues = 1;
+      portc.tx_queues = tx_queues;
+    }
     m.port = std::make_unique<Port>(port_id, *m.pool, portc);
+    if (redirect) {
+      m.redirect = std::make_unique<RedirectGroup>("mxdp_rdr" + std::to_string(port_id), port_id, tx_queues,
+                                                   workers, *m.pool);
+    }
   } catch (const std::exception& e) {
     return e.what();
   }
-  if (workers > 1 && !m.port->caps().rss)
+  if (workers > 1 && !m.redirect && !m.port->caps().rss)  // RSS offered, not enabled
     return "port " + std::to_string(port_id) + " (" + m.port->caps().driver +
            ") has no RSS to spread connections over " + std::to_string(workers) +
            " queues: use --cores 1, or a NIC with RSS";
+  m.workers = workers;
   m.port->wait_link_up(3000);
   m.base = stack_config(*m.port, ip, prefix, c.mtu);
   m.base.gateway = gateway;
-  for (unsigned q = 0; q < workers; ++q)
-    m.queues.push_back(std::make_unique<PortQueue>(port_id, static_cast<std::uint16_t>(q)));
+  if (!m.redirect) {
+    for (unsigned q = 0; q < workers; ++q)
+      m.queues.push_back(std::make_unique<PortQueue>(port_id, static_cast<std::uint16_t>(q)));
+  }
   return "";
 }
 
@@ -246,21 +284,36 @@ LoopFactory DpdkPortBackend::loops() {
   Impl* m = impl_.get();
   return [m](unsigned index) -> std::unique_ptr<transport::EventLoop> {
     StackConfig sc = m->base;
-    if (m->queues.size() > 1) sc.rss = m->port->rss(static_cast<std::uint16_t>(index));
+    if (m->redirect) {
+      sc.rss = m->redirect->rss(index);
+    } else if (m->queues.size() > 1) {
+      sc.rss = m->port->rss(static_cast<std::uint16_t>(index));
+    }
     StackLoopOptions lo;
     lo.idle_sleep_us = m->config.idle_sleep_us;
+    // Under the software redirect worker 0 reads the port for every worker:
+    // its idle sleep (opt-in) delays the others' packets by as much.
     // Worker i polls on the i-th worker lcore of -l when there are enough
     // (`-l 0-4` with --cores 4: main on 0, workers on 1..4); else the OS places it.
     auto cpus = worker_lcore_cpus();
-    if (cpus.size() >= m->queues.size()) lo.cpu = static_cast<int>(cpus[index]);
+    if (cpus.size() >= m->workers) lo.cpu = static_cast<int>(cpus[index]);
     lo.on_final_counters = m->counters.collector("stack", index);
-    return std::make_unique<StackLoop>(sc, *m->queues.at(index), *m->pool, lo);
+    return std::make_unique<StackLoop>(sc, m->io(index), *m->pool, lo);
   };
 }
 
 std::string DpdkPortBackend::describe() const {
   const Impl& m = *impl_;
   const auto& caps = m.port->caps();
+  if (m.redirect) {
+    return fmt::format(
+        "port {} ({}), 1 RX queue, software redirect to {} workers (TX {}), link {}, checksum offload tx {} "
+        "rx "
+        "{}",
+        m.port->id(), caps.driver, m.workers,
+        m.redirect->tx_serialized() ? "serialized through worker 0" : "queue per worker",
+        m.port->link().to_string(), caps.tx_tcp_checksum ? "on" : "off", caps.rx_checksum ? "on" : "off");
+  }
   return fmt::format("port {} ({}), {} queue(s), link {}, {} RSS, checksum offload tx {} rx {}", m.port->id(),
                      caps.driver, m.queues.size(), m.port->link().to_string(), caps.rss ? "with" : "no",
                      caps.tx_tcp_checksum ? "on" : "off", caps.rx_checksum ? "on" : "off");
@@ -271,6 +324,21 @@ void DpdkPortBackend::add_counters(RunReport& report) const {
   for (auto& [k, v] : impl_->counters.values)
     report.transport_counters[k] += v;
   add_port_counters(report.transport_counters, "port", *impl_->port);
+  if (const RedirectGroup* g = impl_->redirect.get()) {
+    // Read after the workers stopped (each counter has one writer, its worker).
+    auto& out = report.transport_counters;
+    for (unsigned i = 0; i < g->size(); ++i) {
+      const RedirectCounters& c = g->counters(i);
+      out["redirect.kept"] += c.kept;
+      out["redirect.redirected"] += c.redirected;
+      out["redirect.arp_copies"] += c.arp_copies;
+      out["redirect.rx_ring_full"] += c.rx_ring_full;
+      out["redirect.copy_failed"] += c.copy_failed;
+      out["redirect.tx_ring_full"] += c.tx_ring_full;
+      out["redirect.tx_forwarded"] += c.tx_forwarded;
+      out["redirect.q" + std::to_string(i) + ".received"] = c.received;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
