@@ -22,6 +22,23 @@ bool fill_address(const std::string& path, sockaddr_un& sa) {
   return true;
 }
 
+// poll() and recv() that retry when a signal interrupts them: DPDK's tap
+// driver, for one, has signals delivered to the process, and any thread may
+// take them (an EINTR dropped a `mxdp ctl` client without an answer).
+int poll_one(pollfd& p, int timeout_ms) {
+  for (;;) {
+    int ready = ::poll(&p, 1, timeout_ms);
+    if (ready >= 0 || errno != EINTR) return ready;
+  }
+}
+
+ssize_t recv_some(int fd, char* buf, std::size_t size) {
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, size, 0);
+    if (n >= 0 || errno != EINTR) return n;
+  }
+}
+
 bool write_all(int fd, std::string_view bytes) {
   while (!bytes.empty()) {
     ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -73,7 +90,7 @@ void ControlServer::stop() {
 void ControlServer::serve() {
   while (!stop_.load()) {
     pollfd p{listen_fd_, POLLIN, 0};
-    int ready = ::poll(&p, 1, 100);
+    int ready = poll_one(p, 100);
     if (tick_) tick_();
     if (ready <= 0) continue;
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -92,9 +109,9 @@ void ControlServer::serve_client(int fd) {
   char chunk[1024];
   while (!stop_.load()) {
     pollfd p{fd, POLLIN, 0};
-    int ready = ::poll(&p, 1, 5000);
+    int ready = poll_one(p, 5000);
     if (ready <= 0) return;
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = recv_some(fd, chunk, sizeof chunk);
     if (n <= 0) return;
     buffer.append(chunk, static_cast<std::size_t>(n));
     std::size_t eol;
@@ -133,7 +150,7 @@ bool control_request(const std::string& path, std::string_view command, std::str
   std::string got;
   char chunk[4096];
   while (ok) {
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = recv_some(fd, chunk, sizeof chunk);
     if (n <= 0) break;
     got.append(chunk, static_cast<std::size_t>(n));
     if (got.size() >= 2 && (got == ".\n" || got.ends_with("\n.\n"))) break;
