@@ -68,6 +68,12 @@ class MxdpCli(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("carrier-pigeon", err)
 
+    def test_jumbo_mtu_refused_before_anything_starts(self):
+        # A frame must fit one packet buffer: no jumbo frames (yet).
+        rc, _, err = run("serve", "--", "--backend", "dpdk", "--dpdk-mtu", "9000")
+        self.assertEqual(rc, 2)
+        self.assertIn("--dpdk-mtu", err)
+
 
 class MxdpReport(unittest.TestCase):
     """Two short kernel bench runs drawn by `mxdp report`.

@@ -215,7 +215,10 @@ std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers, unsigne
     gateway = Ipv4Address::parse(c.gateway);
     if (!gateway) return "bad --dpdk-gateway '" + c.gateway + "': expected A.B.C.D";
   }
-  if (c.mtu < 576 || c.mtu > 9000) return "--dpdk-mtu must be between 576 and 9000";
+  // A frame must fit one mbuf (the stack drops multi-segment packets) and the
+  // port's MTU is left at its 1500 default: no jumbo frames yet.
+  if (c.mtu < 576 || c.mtu > 1500)
+    return "--dpdk-mtu must be between 576 and 1500 (jumbo frames are not supported yet)";
   if (Port::count() == 0)
     return "no DPDK port: name one in the EAL arguments (e.g. mxdp serve --vdev=net_tap0,iface=mxdp0 -- "
            "...), or bind a NIC to vfio-pci (docs/DEPLOY.md)";

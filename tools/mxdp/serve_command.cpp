@@ -55,7 +55,9 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
                  "dpdk: port name (net_tap0, 0000:03:00.0) or id (default: first)");
   app.add_option("--dpdk-ip", c.dpdk.ip, "dpdk: the stack's own address, A.B.C.D/PREFIX");
   app.add_option("--dpdk-gateway", c.dpdk.gateway, "dpdk: next hop for addresses off the subnet");
-  app.add_option("--dpdk-mtu", c.dpdk.mtu, "dpdk: MTU")->capture_default_str();
+  app.add_option("--dpdk-mtu", c.dpdk.mtu, "dpdk: MTU (576..1500; no jumbo frames yet)")
+      ->check(CLI::Range(576u, 1500u))
+      ->capture_default_str();
   app.add_option("--dpdk-idle-sleep", c.dpdk.idle_sleep_us,
                  "dpdk: microseconds to sleep per poll after a long idle stretch (0: always busy-poll)")
       ->capture_default_str();
