@@ -63,7 +63,6 @@ class StackLoop::Conn final : public transport::Connection {
   StackLoop& loop_;
   ConnId conn_;
   bool connecting_ = false;
-  bool peer_closed_ = false;
   rte_mbuf* current_ = nullptr;  // the buffer of the bytes being offered
 };
 
@@ -190,7 +189,6 @@ void StackLoop::dispatch(const Event& e) noexcept {
       // close (the kernel loop does the same on a FIN).
       read_all(*c);
       if (c->closed_) break;
-      c->peer_closed_ = true;
       flush(*c);
       if (!c->closed_) close_now(*c, CloseReason::kPeerClosed);
       break;

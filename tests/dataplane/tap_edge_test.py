@@ -335,31 +335,13 @@ def zero_window(wire):
     f.send(R, seq=f.seq)
 
 
-ECHO_CLIENT = r"""
-import os, socket, sys, threading
-host, size = sys.argv[1], int(sys.argv[2])
-data = os.urandom(size)
-s = socket.create_connection((host, 7), timeout=30)
-got = bytearray()
-def reader():
-    while True:
-        b = s.recv(1 << 20)
-        if not b:
-            break
-        got.extend(b)
-t = threading.Thread(target=reader)
-t.start()
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-t.join(60)
-s.close()
-sys.exit(0 if bytes(got) == data else 1)
-"""
+# The Linux side of an echo transfer (tests/dataplane/echo_client.py).
+ECHO_CLIENT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "echo_client.py")
 
 
 def syn_flood(wire, count=4000, limit=20000):
     before = counters()
-    client = subprocess.Popen(["/usr/bin/python3", "-c", ECHO_CLIENT, DPDK_IP, str(2_000_000)])
+    client = subprocess.Popen(["/usr/bin/python3", ECHO_CLIENT, DPDK_IP, str(2_000_000)])
     time.sleep(0.2)  # the transfer is under way before the flood starts
     # Frames from random source ports, sent in a tight loop: at least `count`,
     # and on for as long as the transfer runs (up to `limit`).

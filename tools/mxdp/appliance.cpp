@@ -137,19 +137,20 @@ class RouterSink : public smtp::MessageSink {
   // the transport lends them (DPDK: no copy, released with the message's last
   // reference, on whichever core that is), else one owned copy.
   routing::Body lend_body(const smtp::Body& body) {
-    if (feeding != nullptr) {
-      auto lent = std::make_unique<LentBody>();
-      if (feeding->connection->lease_feeds(body.first_feed, body.last_feed, lent->leases)) {
-        std::vector<routing::BodySegment> segments;
-        segments.reserve(body.segments.size());
-        for (auto seg : body.segments)
-          segments.push_back({reinterpret_cast<const std::byte*>(seg.data()), seg.size()});
-        std::size_t footprint = 0;
-        for (const auto& l : lent->leases)
-          footprint += l.footprint();
-        ++bodies_lent;
-        return routing::Body::borrowed(std::move(segments), &LentBody::release, lent.release(), footprint);
-      }
+    // Kernel sockets lend nothing: lease_feeds() fails at the first chunk
+    // without allocating, so the copy path costs no extra allocation.
+    std::vector<dataplane::transport::InputLease> leases;
+    if (feeding != nullptr && feeding->connection->lease_feeds(body.first_feed, body.last_feed, leases)) {
+      std::vector<routing::BodySegment> segments;
+      segments.reserve(body.segments.size());
+      for (auto seg : body.segments)
+        segments.push_back({reinterpret_cast<const std::byte*>(seg.data()), seg.size()});
+      std::size_t footprint = 0;
+      for (const auto& l : leases)
+        footprint += l.footprint();
+      ++bodies_lent;
+      auto* lent = new LentBody{std::move(leases)};
+      return routing::Body::borrowed(std::move(segments), &LentBody::release, lent, footprint);
     }
     ++bodies_copied;
     std::string bytes;
