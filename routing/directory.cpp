@@ -100,6 +100,8 @@ DirectoryStatus Directory::upsert(std::string_view address, Entry entry) {
       // Release: the node's contents are visible to a reader whose protect()
       // acquires this pointer.
       buckets_[i].store(make_node(h, address, entry), std::memory_order_release);
+      // Release: a reader that sees the new epoch sees the node stored above.
+      epoch_.fetch_add(1, std::memory_order_release);
       ++keys_;
       live_.fetch_add(1, std::memory_order_relaxed);
       return DirectoryStatus::kOk;
@@ -111,6 +113,8 @@ DirectoryStatus Directory::upsert(std::string_view address, Entry entry) {
       // Release: as above. The old node is unlinked by this store; readers
       // that protected it keep it alive through their hazard pointer.
       buckets_[i].store(make_node(h, n->key(), entry), std::memory_order_release);
+      // Release: as for an insert.
+      epoch_.fetch_add(1, std::memory_order_release);
       hazards_.retire(n, &Directory::free_node);
       if (was_live != is_live) {
         if (is_live) {

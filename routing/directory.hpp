@@ -105,6 +105,16 @@ class Directory {
 
   // Any thread: the name of an interned server (stable for the directory's life).
   std::string_view server_name(ServerId id) const noexcept;
+  // Bumped after every change an upsert or remove publishes. A resolution made
+  // when the epoch read E (read before the lookup) is still the current one
+  // while epoch() == E: no change has completed since, so a caller may keep
+  // it instead of looking the address up again (the RCPT lookup reused at
+  // ingress). A change still in progress is ordered after the reuse.
+  std::uint64_t epoch() const noexcept {
+    // Acquire: pairs with the release increment after a publication, so an
+    // epoch value seen here makes every change counted in it visible.
+    return epoch_.load(std::memory_order_acquire);
+  }
   // Live (non-removed) entries; exact when the admin is idle.
   std::size_t size() const noexcept { return live_.load(std::memory_order_relaxed); }
   std::size_t bucket_count() const noexcept { return mask_ + 1; }
@@ -127,6 +137,8 @@ class Directory {
   std::unordered_map<std::string, ServerId> server_ids_;  // admin only
   std::unique_ptr<std::string[]> server_names_;
   std::atomic<std::uint32_t> server_count_{0};
+  // Its own cache line: readers load it per message, the admin writes it per change.
+  alignas(64) std::atomic<std::uint64_t> epoch_{0};
 };
 
 }  // namespace mxdp::routing

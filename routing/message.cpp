@@ -1,5 +1,6 @@
 #include "routing/message.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -45,20 +46,32 @@ Body Body::contiguous(std::string bytes) {
   Body b;
   b.owned_ = std::move(bytes);
   b.size_ = b.owned_.size();
-  b.segments_.push_back({reinterpret_cast<const std::byte*>(b.owned_.data()), b.owned_.size()});
+  const BodySegment one{reinterpret_cast<const std::byte*>(b.owned_.data()), b.owned_.size()};
+  b.set_segments({&one, 1});
   return b;
 }
 
-Body Body::borrowed(std::vector<BodySegment> segments, ReleaseHook release, void* context,
+Body Body::borrowed(std::span<const BodySegment> segments, ReleaseHook release, void* context,
                     std::size_t footprint) {
   Body b;
   b.footprint_ = footprint;
-  b.segments_ = std::move(segments);
-  for (const BodySegment& s : b.segments_)
+  b.set_segments(segments);
+  for (const BodySegment& s : segments)
     b.size_ += s.size;
   b.release_ = release;
   b.context_ = context;
   return b;
+}
+
+void Body::set_segments(std::span<const BodySegment> segments) {
+  if (segments.size() <= kInlineSegments) {
+    std::copy(segments.begin(), segments.end(), inline_.begin());
+    inline_count_ = segments.size();
+    spilled_.clear();
+  } else {
+    spilled_.assign(segments.begin(), segments.end());
+    inline_count_ = 0;
+  }
 }
 
 Body::Body(Body&& other) noexcept {
@@ -70,15 +83,20 @@ Body& Body::operator=(Body&& other) noexcept {
   release();
   const bool owned = !other.owned_.empty() && other.release_ == nullptr;
   owned_ = std::move(other.owned_);
-  segments_ = std::move(other.segments_);
+  inline_ = other.inline_;
+  inline_count_ = std::exchange(other.inline_count_, 0);
+  spilled_ = std::move(other.spilled_);
+  other.spilled_.clear();
   // A moved std::string may relocate its bytes (small-string buffer): point the
   // one segment of an owned body at the new place.
-  if (owned) segments_.assign(1, {reinterpret_cast<const std::byte*>(owned_.data()), owned_.size()});
+  if (owned) {
+    inline_[0] = {reinterpret_cast<const std::byte*>(owned_.data()), owned_.size()};
+    inline_count_ = 1;
+  }
   size_ = std::exchange(other.size_, 0);
   footprint_ = std::exchange(other.footprint_, 0);
   release_ = std::exchange(other.release_, nullptr);
   context_ = std::exchange(other.context_, nullptr);
-  other.segments_.clear();
   return *this;
 }
 
@@ -88,7 +106,8 @@ Body::~Body() {
 
 void Body::release() noexcept {
   if (release_ != nullptr) std::exchange(release_, nullptr)(context_);
-  segments_.clear();
+  inline_count_ = 0;
+  spilled_.clear();
   size_ = 0;
 }
 

@@ -4,6 +4,7 @@
 // (msg_ref.hpp) and reached only through MsgRef: the constructor, destructor
 // and count are private, so a hand-off without a reference does not compile.
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -45,7 +46,9 @@ class Body {
   // `footprint` is the memory the lender keeps pinned for these segments
   // (e.g. whole packet buffers); the mailbox log budgets by it, so a log of
   // borrowed bodies cannot hold more of the lender's buffers than its budget.
-  static Body borrowed(std::vector<BodySegment> segments, ReleaseHook release, void* context,
+  // The segment list is copied (up to kInlineSegments without an allocation:
+  // a body received in one or two packet buffers).
+  static Body borrowed(std::span<const BodySegment> segments, ReleaseHook release, void* context,
                        std::size_t footprint = 0);
 
   Body(Body&& other) noexcept;
@@ -57,13 +60,21 @@ class Body {
   std::size_t size() const noexcept { return size_; }
   // Memory held for the body: its size, or what a lender pins (at least size).
   std::size_t footprint() const noexcept { return footprint_ > size_ ? footprint_ : size_; }
-  std::span<const BodySegment> segments() const noexcept { return segments_; }
+  std::span<const BodySegment> segments() const noexcept {
+    if (!spilled_.empty()) return spilled_;
+    return {inline_.data(), inline_count_};
+  }
+  static constexpr std::size_t kInlineSegments = 2;
   bool is_borrowed() const noexcept { return release_ != nullptr; }
 
  private:
   void release() noexcept;
+  void set_segments(std::span<const BodySegment> segments);
   std::string owned_;
-  std::vector<BodySegment> segments_;
+  // The segments: inline when they fit (no allocation per message), else spilled.
+  std::array<BodySegment, kInlineSegments> inline_{};
+  std::size_t inline_count_ = 0;
+  std::vector<BodySegment> spilled_;
   std::size_t size_ = 0;
   std::size_t footprint_ = 0;
   ReleaseHook release_ = nullptr;

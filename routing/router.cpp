@@ -26,7 +26,8 @@ Router::Router(const Directory& directory, Relay& relay, RouterConfig config)
 
 Router::~Router() = default;
 
-IngressResult Router::ingress(ShardId s, MessageId id, Envelope envelope, Body body) noexcept {
+IngressResult Router::ingress(ShardId s, MessageId id, Envelope envelope, Body body,
+                              const IngressOptions& options) noexcept {
   IngressResult result;
   if (s.value >= shards_.size()) {
     result.status = IngressStatus::kBadShard;
@@ -43,25 +44,34 @@ IngressResult Router::ingress(ShardId s, MessageId id, Envelope envelope, Body b
   Shard& sh = *shards_[s.value];
   if (sh.owner_ == nullptr) sh.owner_ = Owner::current();
   const auto n = static_cast<std::uint32_t>(envelope.recipients.size());
+  // The RCPT resolutions stand in for a second lookup (two cache misses per
+  // recipient in a large directory) only if no directory change completed since.
+  const Lookup* resolved = nullptr;
+  const PriorLookups& prior = options.prior;
+  if (prior.lookups.size() == n && directory_.epoch() == prior.epoch) {
+    resolved = prior.lookups.data();
+    sh.counters_.lookups_reused.add();
+  }
   MsgRef msg = make_message(id, std::move(envelope), std::move(body), &sh.counters_.live);
   sh.counters_.accepted.add();
   sh.ingress_rcpts_.resize(n);
   for (std::uint32_t i = 0; i < n; ++i)
     sh.ingress_rcpts_[i] = i;
-  result.rcpts.resize(n);
-  route(sh, std::move(msg), sh.ingress_rcpts_, 0, result.rcpts.data());
+  if (options.report_routes) result.rcpts.resize(n);
+  route(sh, std::move(msg), sh.ingress_rcpts_, 0, options.report_routes ? result.rcpts.data() : nullptr,
+        resolved);
   return result;
 }
 
 void Router::route(Shard& sh, MsgRef msg, std::span<const std::uint32_t> rcpts, std::uint8_t hops,
-                   RcptRoute* results) noexcept {
+                   RcptRoute* results, const Lookup* prior) noexcept {
   const Envelope& env = msg->envelope();
   for (auto& v : sh.scratch_)
     v.clear();
   sh.relay_scratch_.clear();
   for (std::size_t k = 0; k < rcpts.size(); ++k) {
     const std::uint32_t r = rcpts[k];
-    const Lookup l = sh.reader_.lookup(env.recipients[r]);
+    const Lookup l = prior != nullptr ? prior[r] : sh.reader_.lookup(env.recipients[r]);
     RcptRoute route = RcptRoute::kBounced;
     if (!l.known()) {
       // RFC 3463 X.1.1: the mailbox does not exist (removed after RCPT, or

@@ -70,9 +70,25 @@ enum class RcptRoute : std::uint8_t {
 
 enum class IngressStatus : std::uint8_t { kAccepted, kNoRecipients, kBadShard, kNoOwner };
 
+// Resolutions the caller already made for every recipient of the envelope, in
+// order (the RCPT lookups), with the directory epoch read before the first of
+// them. ingress() routes with them while the directory is still at that epoch
+// and looks every recipient up again otherwise.
+struct PriorLookups {
+  std::uint64_t epoch = 0;
+  std::span<const Lookup> lookups;
+};
+
+struct IngressOptions {
+  PriorLookups prior;  // empty lookups: resolve every recipient
+  // Fill IngressResult::rcpts. The SMTP sink answers for the message as a
+  // whole and goes without (one allocation per message less).
+  bool report_routes = true;
+};
+
 struct IngressResult {
   IngressStatus status = IngressStatus::kAccepted;
-  std::vector<RcptRoute> rcpts;
+  std::vector<RcptRoute> rcpts;  // one per envelope recipient (IngressOptions::report_routes)
 };
 
 class Router final : public RelayCompletionSink {
@@ -83,7 +99,9 @@ class Router final : public RelayCompletionSink {
   Router& operator=(const Router&) = delete;
 
   // Shard s's thread. Takes the envelope and body; returns per-recipient routes.
-  IngressResult ingress(ShardId s, MessageId id, Envelope envelope, Body body) noexcept;
+  // options.prior (see PriorLookups) saves the second lookup per recipient.
+  IngressResult ingress(ShardId s, MessageId id, Envelope envelope, Body body,
+                        const IngressOptions& options = {}) noexcept;
 
   // Shard s's thread. Returns the amount of work done (0: idle).
   std::size_t poll(ShardId s) noexcept;
@@ -104,8 +122,10 @@ class Router final : public RelayCompletionSink {
   const RouterConfig& config() const noexcept { return config_; }
 
  private:
+  // `prior`: one resolution per envelope recipient, still current (or null:
+  // look each recipient up).
   void route(Shard& sh, MsgRef msg, std::span<const std::uint32_t> rcpts, std::uint8_t hops,
-             RcptRoute* results) noexcept;
+             RcptRoute* results, const Lookup* prior = nullptr) noexcept;
   void deliver_local(Shard& sh, const MsgRef& msg, MailboxId mailbox, std::uint32_t rcpt) noexcept;
   void bounce(Shard& sh, const Message& msg, std::uint32_t rcpt, const char* status,
               std::string reason) noexcept;

@@ -48,6 +48,18 @@ std::uint64_t body_size(std::span<const std::string_view> body) noexcept {
   return n;
 }
 
+std::uint64_t total_size(std::span<const std::string_view> body) noexcept {
+  std::uint64_t n = 0;
+  for (auto s : body)
+    n += s.size();
+  return n;
+}
+
+// The content size as sent: the bytes themselves when already in wire form.
+std::uint64_t content_size(const OutgoingMessage& m) noexcept {
+  return m.wire_ready ? total_size(m.body) : body_size(m.body);
+}
+
 std::string_view number(std::uint64_t v, char (&buf)[24]) noexcept {
   std::size_t k = sizeof(buf);
   do {
@@ -62,6 +74,22 @@ bool positive(std::uint16_t code) noexcept {
 }
 
 }  // namespace
+
+bool is_wire_ready(std::span<const std::string_view> body) noexcept {
+  char prev2 = '\r', prev = '\n';  // as if after a CRLF: the first line opens here
+  bool any = false;
+  for (auto s : body) {
+    for (char c : s) {
+      any = true;
+      if (prev == '\r' && c != '\n') return false;                  // bare CR
+      if (c == '\n' && prev != '\r') return false;                  // bare LF
+      if (c == '.' && prev == '\n' && prev2 == '\r') return false;  // a line opening with '.'
+      prev2 = prev;
+      prev = c;
+    }
+  }
+  return any && prev2 == '\r' && prev == '\n';
+}
 
 void ClientConfig::validate() const {
   if (helo_name.empty() || helo_name.size() > 255 || helo_name.find_first_of("\r\n ") != std::string::npos) {
@@ -358,6 +386,21 @@ void ClientSession::connection_lost() noexcept {
 bool ClientSession::write_body() noexcept {
   Txn& t = txn(send_);
   const auto body = t.msg.body;
+  if (t.msg.wire_ready) {
+    // Already canonical, nothing to stuff, ends in CRLF: copied as it is.
+    while (body_seg_ < body.size()) {
+      const std::string_view rest = body[body_seg_].substr(body_off_);
+      const std::size_t n = std::min(rest.size(), out_.free_space());
+      if (n == 0 && !rest.empty()) return false;
+      out_.append(rest.substr(0, n));
+      body_off_ += n;
+      if (body_off_ == body[body_seg_].size()) {
+        ++body_seg_;
+        body_off_ = 0;
+      }
+    }
+    body_line_start_ = true;
+  }
   while (body_seg_ < body.size()) {
     const std::string_view seg = body[body_seg_];
     if (body_off_ >= seg.size()) {
@@ -448,7 +491,7 @@ void ClientSession::pump() noexcept {
         if (caps_.size) {
           char buf[24];
           out_.append(" SIZE=");
-          out_.append(number(body_size(t.msg.body), buf));
+          out_.append(number(content_size(t.msg), buf));
         }
         if (t.msg.eight_bit && caps_.eight_bit_mime) out_.append(" BODY=8BITMIME");
         if (t.msg.smtputf8 && caps_.smtputf8) out_.append(" SMTPUTF8");
@@ -471,7 +514,7 @@ void ClientSession::pump() noexcept {
         if (t.use_bdat) {
           // RFC 3030: one chunk with the whole content, pipelined with the envelope.
           char buf[24];
-          write_command("BDAT ", number(body_size(t.msg.body), buf), " LAST");
+          write_command("BDAT ", number(content_size(t.msg), buf), " LAST");
           push_expect(Expect::kBdat);
           body_active_ = true;
           body_stuffed_ = false;

@@ -61,10 +61,20 @@ struct OutgoingMessage {
   std::string_view reverse_path;                 // mailbox without brackets; empty: "<>"
   std::span<const std::string_view> recipients;  // mailboxes without brackets
   std::span<const std::string_view> body;        // text with CRLF line ends, not dot-stuffed
-  bool eight_bit = false;                        // send BODY=8BITMIME when offered
-  bool smtputf8 = false;                         // send SMTPUTF8 when offered
-  std::uint64_t cookie = 0;                      // returned in the result
+  // The body is already in wire form (is_wire_ready(body)): its bytes go out
+  // as they are, with no per-line scan. A sender that sends one body many
+  // times (the load generator, a relay fanning out) checks once.
+  bool wire_ready = false;
+  bool eight_bit = false;    // send BODY=8BITMIME when offered
+  bool smtputf8 = false;     // send SMTPUTF8 when offered
+  std::uint64_t cookie = 0;  // returned in the result
 };
+
+// True when `body` needs no change on the wire for DATA or BDAT: it is not
+// empty, every CR is followed by LF and every LF preceded by CR (RFC 5321
+// §2.3.8), no line opens with '.' (nothing to dot-stuff, §4.5.2) and it ends
+// in CRLF (no line end to add before the end mark, §4.1.1.4).
+bool is_wire_ready(std::span<const std::string_view> body) noexcept;
 
 enum class Outcome : std::uint8_t {
   kAccepted,    // 2xx to the end of data (some recipients may have failed: see recipient_codes)

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -116,6 +117,30 @@ TEST(Message, BorrowedBodyReleaseHookRunsOnceAtDestruction) {
   EXPECT_EQ(released, 0);
   m2.reset();
   EXPECT_EQ(released, 7);
+}
+
+TEST(Message, BorrowedBodyBeyondTheInlineSegmentsSurvivesMoves) {
+  static int released = 0;
+  released = 0;
+  const std::string text = "one.two.three.four";
+  std::vector<BodySegment> segs;
+  for (std::size_t at = 0; at < text.size(); at += 4)
+    segs.push_back(
+        {reinterpret_cast<const std::byte*>(text.data() + at), std::min<std::size_t>(4, text.size() - at)});
+  ASSERT_GT(segs.size(), Body::kInlineSegments);
+  Body b = Body::borrowed(
+      segs, [](void*) noexcept { ++released; }, nullptr);
+  Body c = std::move(b);
+  EXPECT_EQ(b.segments().size(), 0u);
+  std::string joined;
+  for (const BodySegment& s : c.segments())
+    joined.append(reinterpret_cast<const char*>(s.data), s.size);
+  EXPECT_EQ(joined, text);
+  EXPECT_EQ(c.size(), text.size());
+  c = Body::borrowed(
+      std::span<const BodySegment>(segs).first(1), [](void*) noexcept { released += 10; }, nullptr);
+  EXPECT_EQ(released, 1);  // the spilled body was released when replaced
+  EXPECT_EQ(c.segments().size(), 1u);
 }
 
 TEST(Message, ContiguousBodySegmentSurvivesMoves) {

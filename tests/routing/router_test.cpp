@@ -219,5 +219,50 @@ TEST(RouterRings, FullRingsBacklogInsteadOfDropping) {
   EXPECT_EQ(router.total_stats().live, 0);
 }
 
+// The RCPT lookups reused at ingress (PriorLookups): taken while the directory
+// is unchanged, ignored as soon as any change completed since they were made.
+TEST_F(RouterTest, PriorLookupsAreUsedOnlyWhileTheDirectoryIsUnchanged) {
+  make_router();
+  {
+    const std::uint64_t epoch = dir_.epoch();
+    const std::vector<Lookup> rcpt = {dir_.lookup("a@x.example"), dir_.lookup("b@x.example")};
+    const IngressOptions prior{{epoch, rcpt}};
+    ledger_.expect(MessageId{1}, 2);
+    const IngressResult r =
+        router_->ingress(ShardId{0}, MessageId{1}, Envelope{"s@o", {"a@x.example", "b@x.example"}},
+                         Body::contiguous("x"), prior);
+    EXPECT_EQ(r.rcpts, (std::vector<RcptRoute>{RcptRoute::kDelivered, RcptRoute::kHandedOff}));
+    EXPECT_EQ(router_->shard(ShardId{0}).stats().lookups_reused, 1u);
+  }
+  {
+    // a@ moves to shard 3 after its RCPT lookup: the stale "shard 0" must not
+    // be delivered locally; ingress looks up again and hands it to shard 3.
+    const std::uint64_t epoch = dir_.epoch();
+    const std::vector<Lookup> rcpt = {dir_.lookup("a@x.example")};
+    ASSERT_EQ(dir_.upsert("a@x.example", Entry::moved_to_shard(ShardId{3}, MailboxId{1})),
+              DirectoryStatus::kOk);
+    EXPECT_NE(dir_.epoch(), epoch);
+    const IngressOptions prior{{epoch, rcpt}};
+    ledger_.expect(MessageId{2}, 1);
+    const IngressResult r = router_->ingress(ShardId{0}, MessageId{2}, Envelope{"s@o", {"a@x.example"}},
+                                             Body::contiguous("x"), prior);
+    EXPECT_EQ(r.rcpts, (std::vector<RcptRoute>{RcptRoute::kHandedOff}));
+    EXPECT_EQ(router_->shard(ShardId{0}).stats().lookups_reused, 1u);
+  }
+  {
+    // A prior list that does not cover every recipient is not used.
+    const std::vector<Lookup> rcpt = {dir_.lookup("c@x.example")};
+    const IngressOptions prior{{dir_.epoch(), rcpt}, false};
+    ledger_.expect(MessageId{3}, 2);
+    const IngressResult r =
+        router_->ingress(ShardId{0}, MessageId{3}, Envelope{"s@o", {"c@x.example", "pf@x.example"}},
+                         Body::contiguous("x"), prior);
+    EXPECT_EQ(router_->shard(ShardId{0}).stats().lookups_reused, 1u);
+    EXPECT_TRUE(r.rcpts.empty());  // routes not asked for
+  }
+  poll_all();
+  EXPECT_EQ(router_->shard(ShardId{3}).stats().delivered, 1u);
+}
+
 }  // namespace
 }  // namespace mxdp::routing

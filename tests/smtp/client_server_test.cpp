@@ -189,6 +189,7 @@ void run_workload(const Params& p) {
   std::size_t next = 0;
   std::deque<std::pair<std::uint64_t, std::unique_ptr<std::string>>> held;  // fed spans by sequence
   bool quit_sent = false;
+  std::size_t wire_ready = 0;
   std::string unread;
   for (int round = 0; round < 10000000 && !(server.wants_close() && server.output().empty()); ++round) {
     while (next < msgs.size()) {
@@ -196,6 +197,10 @@ void run_workload(const Params& p) {
       om.reverse_path = msgs[next].from;
       om.recipients = msgs[next].to;
       om.body = msgs[next].body_parts;
+      // Bodies already in wire form take the client's copy-as-is path; the
+      // server must receive exactly the same content either way.
+      om.wire_ready = is_wire_ready(om.body);
+      wire_ready += om.wire_ready ? 1 : 0;
       om.cookie = next;
       if (!client.submit(om)) break;
       ++next;
@@ -270,6 +275,8 @@ void run_workload(const Params& p) {
     if (::testing::Test::HasFailure()) return;
   }
   EXPECT_EQ(delivered, sink.received.size());
+  EXPECT_GT(wire_ready, 0u);
+  EXPECT_LT(wire_ready, p.messages);
   if (p.defer) {
     EXPECT_GT(sink.deferred, p.messages / 5);
   }
@@ -281,6 +288,21 @@ void run_workload(const Params& p) {
 std::size_t stress_messages() {
   const char* env = std::getenv("MXDP_SMTP_STRESS_MESSAGES");
   return env != nullptr ? std::strtoul(env, nullptr, 10) : 3000;
+}
+
+TEST(ClientSessionTest, WireReadyBodies) {
+  auto ready = [](std::vector<std::string_view> parts) { return is_wire_ready(parts); };
+  EXPECT_TRUE(ready({"Subject: x\r\n\r\nhello\r\n"}));
+  EXPECT_TRUE(ready({"a\r", "\nb.\r\n", "c\r\n"}));  // CRLF across segments, a dot inside a line
+  EXPECT_FALSE(ready({}));
+  EXPECT_FALSE(ready({""}));
+  EXPECT_FALSE(ready({"hello"}));           // no final CRLF
+  EXPECT_FALSE(ready({"a\nb\r\n"}));        // bare LF
+  EXPECT_FALSE(ready({"a\rb\r\n"}));        // bare CR
+  EXPECT_FALSE(ready({"a\r\n\r"}));         // ends in a bare CR
+  EXPECT_FALSE(ready({".a\r\n"}));          // the first line opens with a dot
+  EXPECT_FALSE(ready({"a\r\n", ".\r\n"}));  // a later line does, in the next segment
+  EXPECT_FALSE(ready({"a\r", "\n.b\r\n"}));
 }
 
 TEST(ClientServerTest, PipelinedData) {

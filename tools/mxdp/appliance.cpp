@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <time.h>
+#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <future>
@@ -68,6 +69,11 @@ struct WorkerSnapshot {
 struct Feeding {
   SmtpServerConnection* connection = nullptr;
   routing::ShardId ingress_hint{};
+  // The transaction's RCPT lookups, one per accepted recipient, and the
+  // directory epoch read before the first: ingress reuses them while the
+  // directory has not changed (routing::PriorLookups). Reused per transaction.
+  std::uint64_t rcpt_epoch = 0;
+  std::vector<routing::Lookup> rcpt_lookups;
 };
 
 // The MessageSink of every session on one worker: the RCPT lookup and the
@@ -76,7 +82,7 @@ class RouterSink : public smtp::MessageSink {
  public:
   RouterSink(routing::Router& router, const routing::Directory& dir,
              const std::vector<routing::ShardId>& shards, unsigned worker)
-      : router_(router), reader_(dir.reader()), ingress_(shards.front()), worker_(worker) {
+      : router_(router), directory_(dir), reader_(dir.reader()), ingress_(shards.front()), worker_(worker) {
     for (auto s : shards) {
       if (mine_.size() <= s.value) mine_.resize(s.value + 1u, false);
       mine_[s.value] = true;
@@ -87,13 +93,21 @@ class RouterSink : public smtp::MessageSink {
                                          const smtp::Envelope& env) noexcept override {
     // RFC 5321 §3.6.2 / §4.2.2: an unknown recipient is refused at RCPT
     // (550 5.1.1), so the client never believes it was delivered.
+    const bool first = env.recipients.empty();
+    // The epoch before the lookup: a change that completes after it makes
+    // ingress look up again (routing/directory.hpp, epoch()).
+    if (feeding != nullptr && first) {
+      feeding->rcpt_epoch = directory_.epoch();
+      feeding->rcpt_lookups.clear();
+    }
     const routing::Lookup l = reader_.lookup(mailbox);
     if (!l.known()) return smtp::RecipientVerdict::kReject;
+    if (feeding != nullptr) feeding->rcpt_lookups.push_back(l);
     // The message enters routing on the first recipient's shard when this
     // worker runs it: resolved there, delivered there, no hand-off to a
     // sibling shard and no third lookup. (A move before end of data is still
     // caught: ingress resolves again and forwards.)
-    if (feeding != nullptr && env.recipients.empty()) {
+    if (feeding != nullptr && first) {
       feeding->ingress_hint = (l.on_box() && runs(l.entry.shard)) ? l.entry.shard : ingress_;
     }
     return smtp::RecipientVerdict::kAccept;
@@ -113,7 +127,14 @@ class RouterSink : public smtp::MessageSink {
     routing::MessageId id{(static_cast<std::uint64_t>(worker_) << 48) | next_id_++};
     routing::ShardId at = ingress_;
     if (feeding != nullptr && runs(feeding->ingress_hint)) at = feeding->ingress_hint;
-    auto result = router_.ingress(at, id, std::move(e), std::move(b));
+    // The RCPT lookups stand for this envelope only if there is one per
+    // recipient (a session that accepted a recipient another way, or fed RCPT
+    // without this sink watching, gets fresh lookups).
+    routing::IngressOptions options;
+    options.report_routes = false;
+    if (feeding != nullptr && feeding->rcpt_lookups.size() == env.recipients.size())
+      options.prior = {feeding->rcpt_epoch, feeding->rcpt_lookups};
+    auto result = router_.ingress(at, id, std::move(e), std::move(b), options);
     if (timed)
       ingress_ns.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
     switch (result.status) {
@@ -139,19 +160,29 @@ class RouterSink : public smtp::MessageSink {
   routing::Body lend_body(const smtp::Body& body) {
     // Kernel sockets lend nothing: lease_feeds() fails at the first chunk
     // without allocating, so the copy path costs no extra allocation.
-    std::vector<dataplane::transport::InputLease> leases;
-    if (feeding != nullptr && feeding->connection->lease_feeds(body.first_feed, body.last_feed, leases)) {
-      std::vector<routing::BodySegment> segments;
-      segments.reserve(body.segments.size());
+    // The scratch lists keep their capacity: a lent body costs one
+    // allocation (its LentBody), the segments travel inline in the Body.
+    lease_scratch_.clear();
+    if (feeding != nullptr &&
+        feeding->connection->lease_feeds(body.first_feed, body.last_feed, lease_scratch_)) {
+      segment_scratch_.clear();
       for (auto seg : body.segments)
-        segments.push_back({reinterpret_cast<const std::byte*>(seg.data()), seg.size()});
+        segment_scratch_.push_back({reinterpret_cast<const std::byte*>(seg.data()), seg.size()});
       std::size_t footprint = 0;
-      for (const auto& l : leases)
-        footprint += l.footprint();
+      auto* lent = new LentBody;
+      for (std::size_t i = 0; i < lease_scratch_.size(); ++i) {
+        footprint += lease_scratch_[i].footprint();
+        if (i < LentBody::kInline) {
+          lent->leases[i] = std::move(lease_scratch_[i]);
+        } else {
+          lent->more.push_back(std::move(lease_scratch_[i]));
+        }
+      }
+      lease_scratch_.clear();
       ++bodies_lent;
-      auto* lent = new LentBody{std::move(leases)};
-      return routing::Body::borrowed(std::move(segments), &LentBody::release, lent, footprint);
+      return routing::Body::borrowed(segment_scratch_, &LentBody::release, lent, footprint);
     }
+    lease_scratch_.clear();
     ++bodies_copied;
     std::string bytes;
     bytes.reserve(body.size);
@@ -159,12 +190,18 @@ class RouterSink : public smtp::MessageSink {
       bytes.append(seg);
     return routing::Body::contiguous(std::move(bytes));
   }
+  // The buffers a lent body pins, released with the message's last reference.
   struct LentBody {
-    std::vector<dataplane::transport::InputLease> leases;
+    static constexpr std::size_t kInline = 4;  // a 1 KiB message spans one or two buffers
+    std::array<dataplane::transport::InputLease, kInline> leases;
+    std::vector<dataplane::transport::InputLease> more;
     static void release(void* self) noexcept { delete static_cast<LentBody*>(self); }
   };
+  std::vector<dataplane::transport::InputLease> lease_scratch_;
+  std::vector<routing::BodySegment> segment_scratch_;
 
   routing::Router& router_;
+  const routing::Directory& directory_;
   routing::Directory::Reader reader_;
   routing::ShardId ingress_;
   std::vector<bool> mine_;  // by shard id: run by this worker
@@ -520,6 +557,8 @@ std::string Appliance::metrics_text() const {
        &routing::ShardStats::relay_retries},
       {"mxdp_shard_bounced_total", "Recipients turned into bounce records", &routing::ShardStats::bounced},
       {"mxdp_shard_evicted_total", "Mailbox log entries evicted", &routing::ShardStats::evicted},
+      {"mxdp_shard_lookups_reused_total", "Messages routed with their RCPT lookups (no second lookup)",
+       &routing::ShardStats::lookups_reused},
   };
   if (m.router) {
     for (const auto& f : kFields) {
@@ -620,6 +659,7 @@ std::string Appliance::control(std::string_view line) {
     j["relay_retries"] = t.shards.relay_retries;
     j["bounced"] = t.shards.bounced;
     j["evicted"] = t.shards.evicted;
+    j["lookups_reused"] = t.shards.lookups_reused;
     j["live"] = t.shards.live;
     j["connections_accepted"] = t.connections_accepted;
     j["connections_open"] = t.connections_open;

@@ -172,6 +172,7 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   report.messages_live_at_end = t.shards.live;
   report.transport_counters["appliance.bodies_lent"] = t.bodies_lent;
   report.transport_counters["appliance.bodies_copied"] = t.bodies_copied;
+  report.transport_counters["appliance.lookups_reused"] = t.shards.lookups_reused;
   report.transport_counters["appliance.worker_cpu_us"] = t.worker_cpu_us;
   if (transport.add_counters) transport.add_counters(report);
   return err;

@@ -60,6 +60,7 @@ struct Worker {
   EventLoop& loop;
   std::string body;
   std::string_view body_view;
+  bool body_wire_ready = false;  // checked once: every message sends the body as it is
   std::mt19937_64 rng;
   std::atomic<std::uint64_t>& claimed;  // messages handed out over all threads (for --messages)
   std::uint64_t limit;                  // 0: no count limit
@@ -90,6 +91,7 @@ struct Worker {
         live(l) {
     body = make_body(o.message_size, o.sender);
     body_view = body;
+    body_wire_ready = smtp::is_wire_ready(std::span<const std::string_view>(&body_view, 1));
   }
 
   bool take_message() {
@@ -182,6 +184,7 @@ class LoadConnection : public ConnectionHandler, public smtp::ClientObserver {
       m.recipients = s.rcpts;
       s.body[0] = w_.body_view;
       m.body = std::span<const std::string_view>(s.body, 1);
+      m.wire_ready = w_.body_wire_ready;
       m.cookie = i;
       if (!session_.submit(m)) break;
       s.busy = true;
