@@ -114,6 +114,16 @@ struct Worker {
     return true;
   }
   void connect_one();
+  // Connections still to open once the first one has connected (or failed).
+  // Opening one first lets the path settle (on DPDK: the ARP resolution of
+  // the target) before the rest open at once; a flood of SYNs behind an
+  // unresolved next hop would overflow the ARP queue and wait out a 1 s SYN
+  // retransmission (RFC 6298 §2.1).
+  unsigned deferred_opens = 0;
+  void open_deferred() {
+    for (; deferred_opens > 0; --deferred_opens)
+      connect_one();
+  }
 };
 
 class LoadConnection : public ConnectionHandler, public smtp::ClientObserver {
@@ -126,6 +136,7 @@ class LoadConnection : public ConnectionHandler, public smtp::ClientObserver {
 
   void on_connected(Connection& c) noexcept override {
     conn_ = &c;
+    w_.open_deferred();
     fill();
     drain(c);
   }
@@ -141,6 +152,7 @@ class LoadConnection : public ConnectionHandler, public smtp::ClientObserver {
     session_.connection_lost();
     if (reason == CloseReason::kConnectFailed) ++w_.connect_failures;
     --w_.open;
+    w_.open_deferred();
     // Keep the offered load: a connection that broke is replaced.
     if (!w_.stopping && reason != CloseReason::kShutdown) {
       Worker* w = &w_;
@@ -289,8 +301,10 @@ std::string run_loadgen(const LoadgenOptions& in, RunReport& report, const std::
       w.loop.attach_thread();
       if (opts.on_loop_ready) opts.on_loop_ready(w.loop, t);
       unsigned mine = opts.connections / opts.threads + (t < opts.connections % opts.threads ? 1 : 0);
-      for (unsigned i = 0; i < mine; ++i)
+      if (mine > 0) {
+        w.deferred_opens = mine - 1;
         w.connect_one();
+      }
       auto drain_until = Clock::time_point::max();
       while (true) {
         w.loop.run_once(1ms);
