@@ -158,6 +158,9 @@ class Stack {
   std::size_t send(ConnId c, std::span<const std::uint8_t> data) noexcept;
   // Takes in-order received bytes (up to RecvChain::kMaxSegments mbufs).
   RecvChain recv(ConnId c) noexcept;
+  // The first in-order received segment, not taken (empty when none): a look
+  // ahead at what recv() will return, valid until the next recv() or poll().
+  std::span<const std::uint8_t> peek(ConnId c) const noexcept;
   // Half close: FIN after the queued bytes; receiving continues.
   Status shutdown(ConnId c) noexcept;
   // Full close: the handle becomes invalid; queued bytes are still sent, then

@@ -204,6 +204,17 @@ void StackLoop::dispatch(const Event& e) noexcept {
   }
 }
 
+void StackLoop::look_ahead() noexcept {
+  for (const Event& e : events_) {
+    if (e.type != EventType::kReadable) continue;
+    Conn* c = find(e.conn);
+    if (c == nullptr || c->closed_ || c->handler() == nullptr) continue;
+    const auto bytes = stack_->peek(e.conn);
+    if (!bytes.empty())
+      c->handler()->on_input_ahead(*c, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+  }
+}
+
 void StackLoop::read_all(Conn& c) noexcept {
   while (!c.closed_) {
     RecvChain chain = stack_->recv(c.conn_);
@@ -290,6 +301,7 @@ bool StackLoop::run_once(std::chrono::milliseconds max_wait) {
   unsigned packets = stack_->poll(tsc);
   events_.clear();
   stack_->take_events(events_);
+  look_ahead();
   for (const Event& e : events_)
     dispatch(e);
   bool busy = run_posted() | run_pollers();

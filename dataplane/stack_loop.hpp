@@ -79,6 +79,9 @@ class StackLoop final : public transport::EventLoop {
   Conn* adopt(ConnId id, const transport::Endpoint& peer, bool outbound);
   Conn* find(ConnId id) noexcept;
   void dispatch(const Event& e) noexcept;
+  // Shows each readable connection of this burst its first new bytes
+  // (ConnectionHandler::on_input_ahead) before any is dispatched.
+  void look_ahead() noexcept;
   void read_all(Conn& c) noexcept;
   void flush(Conn& c) noexcept;
   void mark_dirty(Conn& c) noexcept;

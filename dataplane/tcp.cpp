@@ -1366,6 +1366,13 @@ RecvChain Stack::recv(ConnId c) noexcept {
   return chain;
 }
 
+std::span<const std::uint8_t> Stack::peek(ConnId c) const noexcept {
+  const Tcb* t = impl_->find(c);
+  if (t == nullptr || t->rxq.empty()) return {};
+  const rte_mbuf* m = t->rxq.front();
+  return {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len};
+}
+
 Status Stack::shutdown(ConnId c) noexcept {
   Impl& s = *impl_;
   Tcb* t = s.find(c);

@@ -81,6 +81,21 @@ Lookup Directory::Reader::lookup(std::string_view address) noexcept {
   return {};
 }
 
+std::uint64_t Directory::prefetch_bucket(std::string_view address) const noexcept {
+  const std::uint64_t h = address_hash(address);
+  __builtin_prefetch(&buckets_[h & mask_]);
+  return h;
+}
+
+void Directory::prefetch_node(std::uint64_t hash) const noexcept {
+  // Relaxed: only an address to prefetch, never dereferenced here.
+  const Node* n = buckets_[hash & mask_].load(std::memory_order_relaxed);
+  if (n == nullptr) return;
+  // The header and a short key; a node may straddle two lines.
+  __builtin_prefetch(n);
+  __builtin_prefetch(reinterpret_cast<const char*>(n) + 63);
+}
+
 Lookup Directory::lookup(std::string_view address) const {
   Reader r(*this);
   return r.lookup(address);

@@ -91,6 +91,15 @@ class Directory {
   };
   Reader reader() const { return Reader(*this); }
 
+  // Look-ahead for lookups soon to come, in two stages so a batch of them
+  // overlaps its cache misses: prefetch_bucket() hashes the address and
+  // prefetches its first bucket (returns the hash); prefetch_node(hash), a
+  // little later, reads that bucket and prefetches the node it points to.
+  // Nothing is dereferenced, so no hazard pointer is needed: prefetching a
+  // node being retired is harmless. A hint only; lookup() stays the truth.
+  std::uint64_t prefetch_bucket(std::string_view address) const noexcept;
+  void prefetch_node(std::uint64_t hash) const noexcept;
+
   // Convenience for admin code and tests (takes and returns a hazard slot).
   Lookup lookup(std::string_view address) const;
 

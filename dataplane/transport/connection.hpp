@@ -89,6 +89,12 @@ class ConnectionHandler {
   // Bytes arrived. Returns how many were consumed; the rest stay buffered and
   // are offered again, after resume_reading() if the handler paused.
   virtual std::size_t on_input(Connection& c, std::string_view bytes) noexcept = 0;
+  // A look ahead at bytes on_input() will be offered soon, before any of them
+  // is processed: a loop that takes a burst of packets shows each readable
+  // connection's first new bytes to its handler first, so lookups they will
+  // need (a directory bucket per recipient) can be prefetched for the whole
+  // burst and overlap. Nothing is consumed; ignoring it is always correct.
+  virtual void on_input_ahead(Connection&, std::string_view) noexcept {}
   // Every byte written so far has been handed to the transport.
   virtual void on_drained(Connection&) noexcept {}
   // The deadline set with set_deadline() passed. Return true after handling

@@ -162,3 +162,23 @@ TEST(DirectoryLoader, LoadsAFileSizedFromItsLineCount) {
 
 }  // namespace
 }  // namespace mxdp::routing
+
+namespace mxdp::routing {
+namespace {
+
+// The look-ahead hints touch nothing they could break: any address, present
+// or not, after removals, is safe to prefetch, and lookups answer as before.
+TEST(DirectoryPrefetch, HintsAreHarmless) {
+  Directory dir(16);
+  ASSERT_EQ(dir.upsert("a@x.example", Entry::mailbox_on(ShardId{1}, MailboxId{7})), DirectoryStatus::kOk);
+  ASSERT_EQ(dir.remove("a@x.example"), DirectoryStatus::kOk);
+  ASSERT_EQ(dir.upsert("b@x.example", Entry::mailbox_on(ShardId{2}, MailboxId{8})), DirectoryStatus::kOk);
+  for (std::string_view a : {"a@x.example", "b@X.EXAMPLE", "nobody@x.example", ""})
+    dir.prefetch_node(dir.prefetch_bucket(a));
+  EXPECT_FALSE(dir.lookup("a@x.example").known());
+  EXPECT_EQ(dir.lookup("b@x.example").entry.mailbox, MailboxId{8});
+  EXPECT_EQ(dir.prefetch_bucket("b@x.example"), dir.prefetch_bucket("b@X.example"));
+}
+
+}  // namespace
+}  // namespace mxdp::routing
