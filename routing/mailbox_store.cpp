@@ -43,11 +43,28 @@ std::size_t MailboxStore::deliver(MsgRef msg, MailboxId mailbox, std::uint32_t r
     log_bytes_ -= log_.front().bytes;
     log_.pop_front();  // releases the reference
     ++evicted;
+    prefetch_evictions();
   }
   if (bytes > budget_) return evicted + 1;  // larger than the whole log: counted, not kept
   log_bytes_ += bytes;
   log_.push_back({std::move(msg), mailbox, rcpt, bytes});
   return evicted;
+}
+
+void MailboxStore::prefetch(MailboxId mailbox) const noexcept {
+  if (slots_.empty()) return;
+  __builtin_prefetch(&slots_[slot_of(mailbox.value, slots_.size() - 1)]);
+}
+
+// The oldest entries left cache long ago; each eviction brings the next ones
+// in, in stages that each read only what the stage before prefetched: the
+// message object four evictions ahead, the body's lender context two ahead,
+// the lender's buffers one ahead. Measured in the commit that added it.
+void MailboxStore::prefetch_evictions() const noexcept {
+  const std::size_t n = log_.size();
+  if (n > 4) log_[4].msg->prefetch();
+  if (n > 2) log_[2].msg->body().prefetch_context();
+  if (n > 1) log_[1].msg->body().prefetch_buffers();
 }
 
 MailboxCounters MailboxStore::counters(MailboxId mailbox) const noexcept {

@@ -28,6 +28,9 @@ class MailboxStore {
   std::size_t deliver(MsgRef msg, MailboxId mailbox, std::uint32_t rcpt) noexcept;
 
   MailboxCounters counters(MailboxId mailbox) const noexcept;
+  // A delivery to `mailbox` is coming (its recipient was just resolved):
+  // prefetches its counter slot. The shard's thread, like deliver().
+  void prefetch(MailboxId mailbox) const noexcept;
   std::size_t log_entries() const noexcept { return log_.size(); }
   std::size_t log_bytes() const noexcept { return log_bytes_; }
   std::size_t mailboxes() const noexcept { return used_; }
@@ -49,6 +52,7 @@ class MailboxStore {
     MailboxCounters counters;
   };
   MailboxCounters& counters_for(MailboxId mailbox);
+  void prefetch_evictions() const noexcept;
   std::size_t budget_;
   std::size_t log_bytes_ = 0;
   std::deque<LogEntry> log_;

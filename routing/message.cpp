@@ -52,13 +52,14 @@ Body Body::contiguous(std::string bytes) {
 }
 
 Body Body::borrowed(std::span<const BodySegment> segments, ReleaseHook release, void* context,
-                    std::size_t footprint) {
+                    std::size_t footprint, PrefetchHook prefetch) {
   Body b;
   b.footprint_ = footprint;
   b.set_segments(segments);
   for (const BodySegment& s : segments)
     b.size_ += s.size;
   b.release_ = release;
+  b.prefetch_ = prefetch;
   b.context_ = context;
   return b;
 }
@@ -96,6 +97,7 @@ Body& Body::operator=(Body&& other) noexcept {
   size_ = std::exchange(other.size_, 0);
   footprint_ = std::exchange(other.footprint_, 0);
   release_ = std::exchange(other.release_, nullptr);
+  prefetch_ = std::exchange(other.prefetch_, nullptr);
   context_ = std::exchange(other.context_, nullptr);
   return *this;
 }

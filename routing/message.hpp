@@ -40,6 +40,9 @@ struct BodySegment {
 class Body {
  public:
   using ReleaseHook = void (*)(void* context) noexcept;
+  // Brings in what the release will touch (the lender's buffers), once the
+  // context itself is in cache (prefetch_context()).
+  using PrefetchHook = void (*)(const void* context) noexcept;
 
   Body() = default;
   static Body contiguous(std::string bytes);
@@ -49,7 +52,7 @@ class Body {
   // The segment list is copied (up to kInlineSegments without an allocation:
   // a body received in one or two packet buffers).
   static Body borrowed(std::span<const BodySegment> segments, ReleaseHook release, void* context,
-                       std::size_t footprint = 0);
+                       std::size_t footprint = 0, PrefetchHook prefetch = nullptr);
 
   Body(Body&& other) noexcept;
   Body& operator=(Body&& other) noexcept;
@@ -66,6 +69,15 @@ class Body {
   }
   static constexpr std::size_t kInlineSegments = 2;
   bool is_borrowed() const noexcept { return release_ != nullptr; }
+  // Look-ahead for a release long after ingress (the mailbox log evicting
+  // its oldest entries): first the lender's context, then, a little later,
+  // what the lender's prefetch hook names. Hints only.
+  void prefetch_context() const noexcept {
+    if (context_ != nullptr) __builtin_prefetch(context_);
+  }
+  void prefetch_buffers() const noexcept {
+    if (prefetch_ != nullptr) prefetch_(context_);
+  }
 
  private:
   void release() noexcept;
@@ -78,6 +90,7 @@ class Body {
   std::size_t size_ = 0;
   std::size_t footprint_ = 0;
   ReleaseHook release_ = nullptr;
+  PrefetchHook prefetch_ = nullptr;
   void* context_ = nullptr;
 };
 
@@ -89,6 +102,11 @@ class Message {
   MessageId id() const noexcept { return id_; }
   const Envelope& envelope() const noexcept { return envelope_; }
   const Body& body() const noexcept { return body_; }
+  // Brings the whole object into cache ahead of its destruction.
+  void prefetch() const noexcept {
+    for (std::size_t off = 0; off < sizeof(Message); off += 64)
+      __builtin_prefetch(reinterpret_cast<const char*>(this) + off);
+  }
   // Envelope plus body, the figure the mailbox log budget counts.
   std::size_t size_bytes() const noexcept { return size_bytes_; }
   const Owner* owner() const noexcept { return owner_; }

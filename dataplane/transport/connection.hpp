@@ -48,6 +48,8 @@ class InputLease {
     void (*retain)(void* buffer) noexcept;
     void (*release)(void* buffer) noexcept;
     std::size_t footprint;  // bytes the buffer pins
+    // Brings in what release() will touch (optional).
+    void (*prefetch)(const void* buffer) noexcept = nullptr;
   };
   InputLease() noexcept = default;
   InputLease(void* buffer, const Ops* ops) noexcept : buffer_(buffer), ops_(ops) {}
@@ -70,6 +72,11 @@ class InputLease {
     return InputLease(buffer_, ops_);
   }
   std::size_t footprint() const noexcept { return ops_ ? ops_->footprint : 0; }
+  // A hint ahead of a release long after the lease was taken (the buffer is
+  // out of cache by then): lets the release find it in.
+  void prefetch() const noexcept {
+    if (ops_ && ops_->prefetch) ops_->prefetch(buffer_);
+  }
   void reset() noexcept {
     if (ops_) std::exchange(ops_, nullptr)->release(buffer_);
   }

@@ -122,6 +122,9 @@ class RouterSink : public smtp::MessageSink {
     const routing::Lookup l = reader_.lookup(mailbox);
     if (!l.known()) return smtp::RecipientVerdict::kReject;
     if (feeding != nullptr) feeding->rcpt_lookups.push_back(l);
+    // The delivery comes at the end of this transaction (the body follows in
+    // the same burst): its mailbox counters are brought in meanwhile.
+    if (l.on_box() && runs(l.entry.shard)) router_.shard(l.entry.shard).store().prefetch(l.entry.mailbox);
     // The message enters routing on the first recipient's shard when this
     // worker runs it: resolved there, delivered there, no hand-off to a
     // sibling shard and no third lookup. (A move before end of data is still
@@ -199,7 +202,8 @@ class RouterSink : public smtp::MessageSink {
       }
       lease_scratch_.clear();
       ++bodies_lent;
-      return routing::Body::borrowed(segment_scratch_, &LentBody::release, lent, footprint);
+      return routing::Body::borrowed(segment_scratch_, &LentBody::release, lent, footprint,
+                                     &LentBody::prefetch);
     }
     lease_scratch_.clear();
     ++bodies_copied;
@@ -215,6 +219,11 @@ class RouterSink : public smtp::MessageSink {
     std::array<dataplane::transport::InputLease, kInline> leases;
     std::vector<dataplane::transport::InputLease> more;
     static void release(void* self) noexcept { delete static_cast<LentBody*>(self); }
+    static void prefetch(const void* self) noexcept {
+      const auto& b = *static_cast<const LentBody*>(self);
+      for (const auto& l : b.leases)
+        l.prefetch();
+    }
   };
   std::vector<dataplane::transport::InputLease> lease_scratch_;
   std::vector<routing::BodySegment> segment_scratch_;
