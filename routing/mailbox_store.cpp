@@ -59,12 +59,18 @@ void MailboxStore::prefetch(MailboxId mailbox) const noexcept {
 // The oldest entries left cache long ago; each eviction brings the next ones
 // in, in stages that each read only what the stage before prefetched: the
 // message object four evictions ahead, the body's lender context two ahead,
-// the lender's buffers one ahead. Measured in the commit that added it.
+// the lender's buffers (and the envelope's recipients) one ahead. Measured in the commit that added it.
 void MailboxStore::prefetch_evictions() const noexcept {
   const std::size_t n = log_.size();
   if (n > 4) log_[4].msg->prefetch();
-  if (n > 2) log_[2].msg->body().prefetch_context();
-  if (n > 1) log_[1].msg->body().prefetch_buffers();
+  if (n > 2) {
+    log_[2].msg->body().prefetch_context();
+    log_[2].msg->prefetch_recipient_list();
+  }
+  if (n > 1) {
+    log_[1].msg->body().prefetch_buffers();
+    log_[1].msg->prefetch_recipients();
+  }
 }
 
 MailboxCounters MailboxStore::counters(MailboxId mailbox) const noexcept {
