@@ -40,11 +40,19 @@ struct StackConfig {
   bool tx_tcp_checksum_offload = false;
   bool rx_checksum_offload = false;
 
+  // The stack allocates its tables at construction from the sizes below and
+  // nothing after (send buffers aside: see send_buffers_reserved).
   std::uint32_t send_buffer = 64 * 1024;     // bytes per connection
   std::uint32_t receive_buffer = 64 * 1024;  // bytes per connection (advertised window)
-  std::uint32_t max_connections = 65536;
-  std::uint32_t syn_backlog = 1024;  // half-open connections per listener (SYN flood bound)
-  bool syn_cookies = true;           // past the backlog, answer SYNs statelessly (RFC 4987 §3.6)
+  // Send buffers allocated at construction. More are allocated when more
+  // connections hold unsent or unacknowledged bytes at once than ever before,
+  // and recycled from closed connections after that.
+  std::uint32_t send_buffers_reserved = 0;
+  std::uint32_t max_connections = 65536;  // TCB slots, TIME-WAIT included
+  std::uint32_t max_listeners = 64;
+  std::uint32_t arp_cache_entries = 1024;  // neighbours; the longest idle makes room past it
+  std::uint32_t syn_backlog = 1024;        // half-open connections per listener (SYN flood bound)
+  bool syn_cookies = true;                 // past the backlog, answer SYNs statelessly (RFC 4987 §3.6)
 
   bool window_scaling = true;  // RFC 7323 §2
   bool timestamps = true;      // RFC 7323 §3 (RTTM, PAWS)
@@ -66,7 +74,11 @@ struct StackConfig {
   TimeUs arp_lifetime = 60'000'000;
   TimeUs timer_tick = 1'000;                // timer wheel resolution
   std::uint32_t reassembly_segments = 512;  // out-of-order segments kept per connection
-  std::uint64_t isn_secret = 0x6d786470;    // RFC 6528 ISN hash key (seed it randomly in production)
+  // Connections holding out-of-order segments at once (a reassembly array of
+  // reassembly_segments entries each); past it, out-of-order segments are
+  // dropped (tcp_reassembly_full) and the peer retransmits them.
+  std::uint32_t reassembly_connections = 1024;
+  std::uint64_t isn_secret = 0x6d786470;  // RFC 6528 ISN hash key (seed it randomly in production)
   std::uint16_t ephemeral_first = 32768;
   std::uint16_t ephemeral_last = 60999;
   // With several lcores on an RSS port: connect() picks source ports whose
@@ -113,7 +125,15 @@ enum class TcpState : std::uint8_t {
 };
 const char* tcp_state_name(TcpState s) noexcept;
 
-enum class Status : std::uint8_t { kOk, kBadHandle, kInUse, kNoPorts, kTooManyConnections, kNotConnected };
+enum class Status : std::uint8_t {
+  kOk,
+  kBadHandle,
+  kInUse,
+  kNoPorts,
+  kTooManyConnections,
+  kNotConnected,
+  kTooManyListeners,
+};
 
 struct ConnInfo {
   TcpState state;
