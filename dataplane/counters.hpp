@@ -66,7 +66,8 @@ struct StackCounters {
   std::uint64_t tcp_fast_retransmits = 0;
   std::uint64_t tcp_rsts_sent = 0;
   std::uint64_t tcp_rsts_received = 0;
-  std::uint64_t tcp_challenge_acks = 0;
+  std::uint64_t tcp_challenge_acks = 0;             // RFC 5961 §3.2, §4.2, §5.2
+  std::uint64_t tcp_challenge_acks_suppressed = 0;  // not sent: past the §7 limit (challenge_ack_limit)
   std::uint64_t tcp_zero_window_probes = 0;
   std::uint64_t tcp_ooo_segments = 0;
   std::uint64_t tcp_timeouts = 0;

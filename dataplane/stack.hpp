@@ -71,6 +71,11 @@ struct StackConfig {
   TimeUs keepalive_idle = 0;
   TimeUs keepalive_interval = 75'000'000;
   std::uint32_t keepalive_probes = 9;
+  // RFC 5961 §7: challenge ACKs (answering in-window RSTs, SYNs on a
+  // synchronized connection, ACKs outside the window) per second for the whole
+  // stack; each second's budget is drawn in [limit/2, limit]. 0 = unlimited.
+  // 1000 as Linux's tcp_challenge_ack_limit before 6.0.
+  std::uint32_t challenge_ack_limit = 1000;
   TimeUs arp_lifetime = 60'000'000;
   TimeUs timer_tick = 1'000;                // timer wheel resolution
   std::uint32_t reassembly_segments = 512;  // out-of-order segments kept per connection

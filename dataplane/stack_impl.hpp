@@ -194,6 +194,7 @@ struct Stack::Impl {
   void send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq seq, TcpSeq ack,
                 std::uint8_t flags) noexcept;
   void send_challenge_ack(Tcb& t) noexcept;
+  bool challenge_ack_allowed() noexcept;
   std::uint32_t syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
                            std::uint32_t t, std::uint32_t mss_index) const noexcept;
   void send_syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
@@ -279,6 +280,9 @@ struct Stack::Impl {
   std::unique_ptr<Listener[]> listeners;  // cfg.max_listeners
   std::uint32_t listener_count = 0;
   std::uint16_t next_ephemeral;
+  // RFC 5961 §7: the challenge ACKs still allowed in the second `challenge_second`.
+  TimeUs challenge_second = kNever;
+  std::uint32_t challenge_budget = 0;
   ReassemblyPool reassembly;
   SendBufferPool send_buffers;
 

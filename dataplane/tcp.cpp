@@ -400,11 +400,34 @@ void Stack::Impl::send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t l
   ip_output(m, rip, wire::kIpProtoTcp);
 }
 
-void Stack::Impl::send_challenge_ack(Tcb& t) noexcept {
-  // RFC 5961 §3.2/§4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. (The §7 rate
-  // limit is not implemented.)
+bool Stack::Impl::challenge_ack_allowed() noexcept {
+  // RFC 5961 §7 ACK throttling: at most challenge_ack_limit challenge ACKs per
+  // second for the whole stack, so a flood of forged RSTs, SYNs or ACKs cannot
+  // turn the stack into an ACK amplifier. A fixed budget shared by all
+  // connections would be a side channel (CVE-2016-5696: an off-path attacker
+  // counts the challenge ACKs it draws itself in a second to learn whether its
+  // guesses at another connection drew some), so each second's budget is drawn
+  // at random in [limit/2, limit] (Linux randomises it likewise).
+  const std::uint32_t limit = cfg.challenge_ack_limit;
+  if (limit == 0) return true;
+  const TimeUs second = now / 1'000'000;
+  if (second != challenge_second) {
+    challenge_second = second;
+    const std::uint32_t half = limit / 2;
+    challenge_budget = limit - static_cast<std::uint32_t>(mix(cfg.isn_secret ^ mix(second)) % (half + 1));
+  }
+  if (challenge_budget == 0) {
+    ++ctr.tcp_challenge_acks_suppressed;
+    return false;
+  }
+  --challenge_budget;
   ++ctr.tcp_challenge_acks;
-  send_segment(t, t.snd_max, 0, wire::kTcpAck);
+  return true;
+}
+
+void Stack::Impl::send_challenge_ack(Tcb& t) noexcept {
+  // RFC 5961 §3.2/§4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+  if (challenge_ack_allowed()) send_segment(t, t.snd_max, 0, wire::kTcpAck);
 }
 
 void Stack::Impl::output(Tcb& t) noexcept {
@@ -961,14 +984,13 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
   // RFC 5961 §5.2 blind data injection: the ACK must lie in
   // [SND.UNA - MAX.SND.WND, SND.NXT]; SND.MAX stands for SND.NXT after a
   // go-back-N retransmission rewound SND.NXT.
-  if (s.ack > t.snd_max) {
-    t.ack_now = true;
-    mark_dirty(t);
-    return drop(m, DropReason::kTcpBadAck);
-  }
-  if (s.ack < t.snd_una - t.max_snd_wnd) {
-    t.ack_now = true;
-    mark_dirty(t);
+  // The ACK answering either is a challenge ACK, throttled like the others
+  // (§7); it goes out with the connection's output at the end of the burst.
+  if (s.ack > t.snd_max || s.ack < t.snd_una - t.max_snd_wnd) {
+    if (challenge_ack_allowed()) {
+      t.ack_now = true;
+      mark_dirty(t);
+    }
     return drop(m, DropReason::kTcpBadAck);
   }
   // TS.Recent update (RFC 7323 §4.3): from a segment that covers RCV.NXT.

@@ -337,6 +337,85 @@ TEST_F(TcpTest, RstInWindowButNotExactGetsAChallengeAck) {
   EXPECT_EQ(stack_->connection_count(), 0u);
 }
 
+// RFC 5961 §7: a flood of in-window RSTs that are not exact draws at most
+// challenge_ack_limit challenge ACKs per second (at least half of it: the
+// budget is randomised); the rest are counted as suppressed, and the
+// connection stays up and still resets on an exact RST.
+TEST_F(TcpTest, ChallengeAcksAreRateLimitedPerSecond) {
+  const ConnId c = establish();
+  const std::uint32_t limit = stack_->config().challenge_ack_limit;
+  ASSERT_EQ(limit, 1000u) << "the default, as Linux's tcp_challenge_ack_limit";
+  constexpr std::uint32_t kFlood = 2500;  // per second
+  std::uint64_t total_acks = 0;
+  for (int second = 0; second < 3; ++second) {
+    std::uint32_t acks = 0;
+    for (std::uint32_t i = 0; i < kFlood; ++i) {
+      inject(wire::kTcpRst, irs_ + 2 + i % 1000, 0, 0);
+      if (i % 256 == 255 || i + 1 == kFlood) {
+        for (const Seg& s : out()) {
+          EXPECT_EQ(s.flags, wire::kTcpAck);
+          EXPECT_EQ(s.ack, irs_ + 1);
+          ++acks;
+        }
+      }
+    }
+    EXPECT_LE(acks, limit) << "second " << second;
+    EXPECT_GE(acks, limit / 2) << "second " << second;
+    total_acks += acks;
+    ASSERT_EQ(stack_->info(c)->state, TcpState::kEstablished);
+    advance(1'000'000);  // the next second: a fresh budget
+    out();
+  }
+  const StackCounters& k = stack_->counters();
+  EXPECT_EQ(k.tcp_challenge_acks, total_acks);
+  EXPECT_EQ(k.tcp_challenge_acks + k.tcp_challenge_acks_suppressed, 3u * kFlood);
+  EXPECT_EQ(k.tcp_rsts_received, 3u * kFlood);
+  // With the second's budget spent, an exact RST still takes effect.
+  for (std::uint32_t i = 0; i < limit; ++i)
+    inject(wire::kTcpRst, irs_ + 2, 0, 0);
+  out();
+  const std::uint64_t suppressed = stack_->counters().tcp_challenge_acks_suppressed;
+  inject(wire::kTcpRst, irs_ + 2, 0, 0);
+  EXPECT_TRUE(out().empty()) << "budget spent: no challenge ACK";
+  EXPECT_EQ(stack_->counters().tcp_challenge_acks_suppressed, suppressed + 1);
+  inject(wire::kTcpRst, irs_ + 1, 0, 0);
+  EXPECT_TRUE(has_event(events(), EventType::kReset));
+  EXPECT_EQ(stack_->close(c), Status::kOk);
+}
+
+TEST_F(TcpTest, ChallengeAckLimitZeroMeansUnlimited) {
+  StackConfig cfg;
+  cfg.challenge_ack_limit = 0;
+  make_stack(cfg);
+  const ConnId c = establish();
+  std::size_t acks = 0;
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    inject(wire::kTcpSyn, irs_ + 5, 0, 65535);  // RFC 5961 §4.2: also a challenge ACK
+    if (i % 256 == 255) acks += out().size();
+  }
+  acks += out().size();
+  EXPECT_EQ(acks, 3000u);
+  EXPECT_EQ(stack_->counters().tcp_challenge_acks_suppressed, 0u);
+  EXPECT_EQ(stack_->info(c)->state, TcpState::kEstablished);
+}
+
+TEST_F(TcpTest, AckOutsideTheWindowIsAChallengeAckUnderTheSameLimit) {
+  StackConfig cfg;
+  cfg.challenge_ack_limit = 4;  // budget 2..4 per second
+  make_stack(cfg);
+  establish();
+  std::size_t acks = 0;
+  for (int i = 0; i < 20; ++i) {
+    inject(wire::kTcpAck, irs_ + 1, iss_ + 100000, 65535, "", ts_opt());  // RFC 5961 §5.2
+    acks += out().size();
+  }
+  EXPECT_GE(acks, 2u);
+  EXPECT_LE(acks, 4u);
+  EXPECT_EQ(stack_->counters().tcp_challenge_acks, acks);
+  EXPECT_EQ(stack_->counters().tcp_challenge_acks_suppressed, 20u - acks);
+  EXPECT_EQ(stack_->counters().drop(DropReason::kTcpBadAck), 20u);
+}
+
 TEST_F(TcpTest, SynOnAnEstablishedConnectionGetsAChallengeAck) {
   const ConnId c = establish();
   inject(wire::kTcpSyn, irs_ + 5, 0, 65535);  // RFC 5961 §4.2
