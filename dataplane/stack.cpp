@@ -3,9 +3,11 @@
 
 #include "dataplane/stack.hpp"
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <memory>
 
@@ -79,6 +81,8 @@ Stack::Impl::Impl(const StackConfig& config, PacketIo& io_, PacketPool& pool_, T
       io(io_),
       pool(pool_),
       mp(pool_.raw()),
+      mbuf_room(rte_pktmbuf_data_room_size(pool_.raw()) - RTE_PKTMBUF_HEADROOM),
+      tso_on(config.tso && config.tx_ipv4_checksum_offload && config.tx_tcp_checksum_offload),
       now(now_),
       netmask(config.prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - config.prefix_length)),
       arp(config.arp_lifetime, std::max<std::uint32_t>(config.arp_cache_entries, 1)),
@@ -195,6 +199,13 @@ void Stack::Impl::ip_output(rte_mbuf* m, Ipv4Address dst, std::uint8_t protocol)
              protocol, total, ip_id++, 64, !offload);
   m->l3_len = sizeof(wire::Ipv4Header);
   if (offload) m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+  if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+    // TSO: the TCP checksum field holds the pseudo-header sum without the
+    // length, which differs per segment; the port adds each segment's length
+    // and payload (DPDK's TSO convention, rte_ipv4_phdr_cksum with the TSO flag).
+    const std::uint16_t phdr = rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr*>(h), m->ol_flags);
+    std::memcpy(h + sizeof(wire::Ipv4Header) + offsetof(wire::TcpHeader, checksum), &phdr, sizeof phdr);
+  }
 
   Ipv4Address hop = dst;
   if ((dst.value & netmask) != (cfg.ip.value & netmask)) {

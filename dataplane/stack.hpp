@@ -39,6 +39,16 @@ struct StackConfig {
   bool tx_ipv4_checksum_offload = false;
   bool tx_tcp_checksum_offload = false;
   bool rx_checksum_offload = false;
+  // TCP segmentation offload (PortCaps::tso; used only with both TX checksum
+  // offloads): the stack hands the port up to tso_max_payload bytes at once,
+  // bounded by cwnd and the send window, as one chain of mbufs, and the port
+  // cuts it into segments of the connection's MSS (RTE_MBUF_F_TX_TCP_SEG).
+  // Retransmissions after a loss go out as MSS-sized segments.
+  bool tso = false;
+  std::uint32_t tso_max_payload = 64 * 1024;  // also kept within the 16-bit IPv4 total length
+  std::uint16_t tso_max_segments = 64;        // segments the port makes of one chain (net_tap: 64)
+  std::uint16_t tso_max_mbufs = 64;           // mbufs in one chain (PortCaps::tso_max_mbufs)
+  std::uint16_t tso_max_frame = 0;            // largest frame a segment may make; 0 = mtu + 14 (PortCaps)
 
   // The stack allocates its tables at construction from the sizes below and
   // nothing after (send buffers aside: see send_buffers_reserved).

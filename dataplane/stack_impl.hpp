@@ -191,6 +191,9 @@ struct Stack::Impl {
   void enter_time_wait(Tcb& t) noexcept;
   void output(Tcb& t) noexcept;
   bool send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8_t flags) noexcept;
+  bool append_payload(Tcb& t, rte_mbuf* m, std::uint32_t offset, std::uint32_t len) noexcept;
+  std::uint32_t tso_segment_size(const Tcb& t, std::size_t tcp_header_length) const noexcept;
+  std::uint32_t tso_payload_limit(const Tcb& t) const noexcept;
   void send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq seq, TcpSeq ack,
                 std::uint8_t flags) noexcept;
   void send_challenge_ack(Tcb& t) noexcept;
@@ -238,6 +241,8 @@ struct Stack::Impl {
   PacketIo& io;
   PacketPool& pool;
   rte_mempool* mp;
+  std::uint32_t mbuf_room;  // payload bytes one fresh mbuf takes after its headroom
+  bool tso_on;              // cfg.tso with both TX checksum offloads
   TimeUs now;
   StackCounters ctr;
   std::uint32_t netmask;

@@ -319,14 +319,15 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
   }
   const std::size_t optlen = tcp_options_length(o);
   const std::size_t hlen = sizeof(wire::TcpHeader) + optlen;
+  // More than one MSS is a super-segment for the port to cut (output() sends
+  // one only when tso_on).
+  const bool tso = len > t.mss;
   if (len > 0) {
-    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(len)));
-    if (p == nullptr) {
+    const std::uint32_t offset = static_cast<std::uint32_t>(seq - t.snd_una) - (t.syn_acked ? 0 : 1);
+    if (!append_payload(t, m, offset, len)) {
       drop(m, DropReason::kNoMbuf);
       return false;
     }
-    const std::uint32_t offset = static_cast<std::uint32_t>(seq - t.snd_una) - (t.syn_acked ? 0 : 1);
-    t.sndbuf.copy_out(offset, len, p);
   }
   auto* h = reinterpret_cast<wire::TcpHeader*>(rte_pktmbuf_prepend(m, static_cast<std::uint16_t>(hlen)));
   if (h == nullptr) {
@@ -360,7 +361,12 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
     t.delack_deadline = kNever;
   }
   m->l4_len = static_cast<std::uint8_t>(hlen);
-  if (cfg.tx_tcp_checksum_offload) {
+  if (tso) {
+    // ip_output() writes the pseudo-header sum the TSO way.
+    m->tso_segsz = static_cast<std::uint16_t>(tso_segment_size(t, hlen));
+    m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
+    ++ctr.tcp_tso_sends;
+  } else if (cfg.tx_tcp_checksum_offload) {
     // The port completes the checksum from the pseudo header sum (DPDK
     // convention: the field holds the folded, uncomplemented pseudo sum).
     std::uint32_t sum =
@@ -375,6 +381,58 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
   }
   ip_output(m, t.remote_ip, wire::kIpProtoTcp);
   return true;
+}
+
+bool Stack::Impl::append_payload(Tcb& t, rte_mbuf* m, std::uint32_t offset, std::uint32_t len) noexcept {
+  // The first mbuf takes what fits after the room kept for the headers; a
+  // super-segment (TSO) continues in a chain of further mbufs.
+  const std::uint32_t first = std::min<std::uint32_t>(len, rte_pktmbuf_tailroom(m));
+  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(first)));
+  if (p == nullptr) return false;
+  t.sndbuf.copy_out(offset, first, p);
+  std::uint32_t done = first;
+  if (done == len) return true;
+  std::array<rte_mbuf*, 256> more;
+  const std::uint32_t n = (len - done + mbuf_room - 1) / mbuf_room;
+  if (n > more.size() || rte_pktmbuf_alloc_bulk(mp, more.data(), n) != 0) return false;
+  rte_mbuf* last = m;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    rte_mbuf* c = more[i];
+    const std::uint32_t k = std::min(len - done, mbuf_room);
+    t.sndbuf.copy_out(offset + done, k, rte_pktmbuf_mtod(c, std::uint8_t*));
+    c->data_len = static_cast<std::uint16_t>(k);
+    c->pkt_len = k;
+    last->next = c;
+    last = c;
+    m->pkt_len += k;
+    ++m->nb_segs;
+    done += k;
+  }
+  return true;
+}
+
+std::uint32_t Stack::Impl::tso_segment_size(const Tcb& t, std::size_t tcp_header_length) const noexcept {
+  // The port cuts a super-segment into frames of at most tso_max_frame bytes
+  // (net_tap counts the Ethernet header against the MTU, a NIC does not) and
+  // never more than the peer's MSS of payload.
+  const std::uint32_t frame = cfg.tso_max_frame != 0 ? cfg.tso_max_frame : cfg.mtu + 14u;
+  const std::uint32_t headers =
+      static_cast<std::uint32_t>(sizeof(wire::EthernetHeader) + sizeof(wire::Ipv4Header) + tcp_header_length);
+  return frame > headers ? std::min(t.mss, frame - headers) : 0;
+}
+
+std::uint32_t Stack::Impl::tso_payload_limit(const Tcb& t) const noexcept {
+  // How much output() may put into one super-segment: the configured cap, the
+  // 16-bit IPv4 total length, the segments the port makes of it and the mbufs
+  // of its chain. Never less than one MSS (a plain segment).
+  if (!tso_on) return t.mss;
+  const std::uint32_t hlen = sizeof(wire::TcpHeader) + (t.ts_ok ? 12u : 0u);
+  const std::uint32_t seg = tso_segment_size(t, hlen);
+  const std::uint32_t max_mbufs =
+      std::min<std::uint32_t>(cfg.tso_max_mbufs, 257);  // append_payload's array + 1
+  std::uint32_t limit =
+      std::min({cfg.tso_max_payload, 65535u - 20u - 60u, seg * cfg.tso_max_segments, max_mbufs * mbuf_room});
+  return std::max(limit, t.mss);
 }
 
 void Stack::Impl::send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq seq, TcpSeq ack,
@@ -464,7 +522,7 @@ void Stack::Impl::output(Tcb& t) noexcept {
       if (offered >= t.snd_wnd || in_flight >= t.cwnd) break;
       const std::uint32_t room = std::min(t.snd_wnd - offered, t.cwnd - in_flight);
       const std::uint32_t unsent = static_cast<std::uint32_t>(data_end - t.snd_nxt);
-      std::uint32_t len = std::min({t.mss, unsent, room});
+      std::uint32_t len = std::min({tso_payload_limit(t), unsent, room});
       TcpSeq hole;
       std::uint32_t hole_len = 0;
       if (t.snd_nxt < t.snd_max && t.scoreboard.next_hole(t.snd_nxt, hole, hole_len) && hole == t.snd_nxt)
@@ -472,6 +530,13 @@ void Stack::Impl::output(Tcb& t) noexcept {
       // Sender silly window avoidance (RFC 9293 §3.8.6.2.1): a short segment
       // only when it carries the last queued byte or nothing is in flight.
       if (len < t.mss && len < unsent && in_flight > 0 && !(t.snd_nxt < t.snd_max)) break;
+      if (len > t.mss && len < unsent) {
+        // A super-segment (TSO) is cut into whole segments; only one carrying
+        // the last queued byte may end in a short one (as Linux's
+        // tcp_mss_split_point), the rest waits for more room.
+        const std::uint32_t seg = tso_segment_size(t, sizeof(wire::TcpHeader) + (t.ts_ok ? 12u : 0u));
+        if (seg > 0) len = std::max(len / seg * seg, t.mss);
+      }
       std::uint8_t flags = wire::kTcpAck;
       if (len == unsent) flags |= wire::kTcpPsh;
       if (t.snd_nxt < t.snd_max) {
