@@ -1,9 +1,10 @@
 #pragma once
 // A connection's send buffer: a byte ring holding the bytes from SND.UNA on
 // (sent-unacknowledged, then unsent). The ring does not own its storage: the
-// stack lends it a block from a SendBufferPool on the first send() and takes it
-// back when the connection can send no more, so an idle connection costs no
-// buffer and a new connection reuses the block of one that closed.
+// stack lends it a block from a SendBufferPool when send() finds it without
+// one and takes it back whenever it is empty again (all acknowledged) or the
+// connection closes, so an idle connection costs no buffer and blocks move
+// between connections.
 
 #include <algorithm>
 #include <cstddef>
@@ -76,9 +77,9 @@ class SendBuffer {
 
 // Blocks of one size for SendBuffers, recycled through a free list threaded
 // through the free blocks themselves. A block is allocated only when none is
-// free, i.e. when more connections hold unsent or unacknowledged bytes at once
-// than ever before on this stack (`reserve` of them are allocated up front):
-// once that high-water mark is reached, opening, using and closing
+// free, i.e. when more connections hold unsent or unacknowledged bytes at the
+// same moment than ever before on this stack (`reserve` of them are allocated
+// up front): below that high-water mark, opening, using and closing
 // connections allocates nothing. Blocks go back to the heap with the pool.
 class SendBufferPool {
  public:

@@ -54,9 +54,9 @@ struct StackConfig {
   // nothing after (send buffers aside: see send_buffers_reserved).
   std::uint32_t send_buffer = 64 * 1024;     // bytes per connection
   std::uint32_t receive_buffer = 64 * 1024;  // bytes per connection (advertised window)
-  // Send buffers allocated at construction. More are allocated when more
-  // connections hold unsent or unacknowledged bytes at once than ever before,
-  // and recycled from closed connections after that.
+  // Send buffers allocated at construction. A connection holds one only while
+  // it has unsent or unacknowledged bytes; more are allocated when more
+  // connections do at the same moment than ever before, and recycled after.
   std::uint32_t send_buffers_reserved = 0;
   std::uint32_t max_connections = 65536;  // TCB slots, TIME-WAIT included
   std::uint32_t max_listeners = 64;

@@ -1081,6 +1081,9 @@ void Stack::Impl::process_ack(Tcb& t, const TcpSegment& s) noexcept {
     const bool fin_now_acked = t.fin_queued && !t.fin_acked && s.ack == data_end + 1;
     const std::uint32_t data_acked = acked - (fin_now_acked ? 1 : 0);
     t.sndbuf.pop(data_acked);
+    // Everything sent is acknowledged and nothing waits: the block serves
+    // other connections until this one sends again.
+    if (t.sndbuf.size() == 0) sndbuf_release(t);
     if (fin_now_acked) t.fin_acked = true;
     t.snd_una = s.ack;
     if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
