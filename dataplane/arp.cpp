@@ -1,5 +1,6 @@
 #include "dataplane/arp.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace mxdp::dataplane {
@@ -10,12 +11,12 @@ constexpr TimeUs kRequestInterval = 1'000'000;  // RFC 1122 §2.3.2.1: at most o
 
 ArpCache::Lookup ArpCache::lookup(Ipv4Address ip, TimeUs now) noexcept {
   Lookup r;
-  auto it = entries_.find(ip.value);
-  if (it == entries_.end()) {
+  const Entry* found = entries_.find(ip.value);
+  if (found == nullptr) {
     r.needs_request = true;
     return r;
   }
-  Entry& e = it->second;
+  const Entry& e = *found;
   const bool in_flight = e.requested != 0 && now - e.requested < kRequestInterval;
   if (e.resolved) {
     r.mac = e.mac;
@@ -26,29 +27,42 @@ ArpCache::Lookup ArpCache::lookup(Ipv4Address ip, TimeUs now) noexcept {
   return r;
 }
 
-void ArpCache::update(Ipv4Address ip, MacAddress mac, TimeUs now) {
-  Entry& e = entries_[ip.value];
+ArpCache::Entry& ArpCache::entry(Ipv4Address ip) noexcept {
+  bool inserted = false;
+  if (Entry* e = entries_.try_emplace(ip.value, inserted)) return *e;
+  // Full: the entry with the oldest activity makes room. A scan, but only when
+  // more neighbours are in play than the cache was sized for.
+  std::uint64_t victim = 0;
+  TimeUs oldest = kNever;
+  entries_.for_each([&](std::uint64_t key, const Entry& e) {
+    const TimeUs last = std::max(e.updated, e.requested);
+    if (last <= oldest) {
+      oldest = last;
+      victim = key;
+    }
+  });
+  entries_.erase(victim);
+  return *entries_.try_emplace(ip.value, inserted);
+}
+
+void ArpCache::update(Ipv4Address ip, MacAddress mac, TimeUs now) noexcept {
+  Entry& e = entry(ip);
   e.mac = mac;
   e.resolved = true;
   e.updated = now;
   e.requested = 0;
 }
 
-void ArpCache::note_request(Ipv4Address ip, TimeUs now) {
-  Entry& e = entries_[ip.value];
+void ArpCache::note_request(Ipv4Address ip, TimeUs now) noexcept {
+  Entry& e = entry(ip);
   e.requested = now == 0 ? 1 : now;
 }
 
-void ArpCache::expire(TimeUs now) {
-  for (auto it = entries_.begin(); it != entries_.end();) {
-    const Entry& e = it->second;
+void ArpCache::expire(TimeUs now) noexcept {
+  entries_.erase_if([&](std::uint64_t, const Entry& e) {
     const TimeUs last = std::max(e.updated, e.requested);
-    if (now > last && now - last >= 2 * lifetime_) {
-      it = entries_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+    return now > last && now - last >= 2 * lifetime_;
+  });
 }
 
 void arp_write(std::span<std::uint8_t, sizeof(wire::ArpPacket)> out, std::uint16_t opcode,

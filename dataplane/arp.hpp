@@ -6,18 +6,23 @@
 #include <cstdint>
 #include <optional>
 #include <span>
-#include <unordered_map>
 
 #include "dataplane/addresses.hpp"
 #include "dataplane/counters.hpp"
+#include "dataplane/fixed_hash_map.hpp"
 #include "dataplane/time.hpp"
 #include "dataplane/wire.hpp"
 
 namespace mxdp::dataplane {
 
+// Holds at most `capacity` addresses, allocated at construction. When full, a
+// new address replaces the entry idle the longest (the one least likely to be
+// needed again; a peer still in use is relearned from its next ARP packet).
 class ArpCache {
  public:
-  explicit ArpCache(TimeUs lifetime_us) : lifetime_(lifetime_us) {}
+  static constexpr std::size_t kDefaultCapacity = 1024;
+  explicit ArpCache(TimeUs lifetime_us, std::size_t capacity = kDefaultCapacity)
+      : lifetime_(lifetime_us), entries_(capacity, 0) {}
 
   struct Lookup {
     std::optional<MacAddress> mac;  // usable address (fresh or stale)
@@ -27,13 +32,14 @@ class ArpCache {
   // A stale entry (past its lifetime) is still used while a refresh request is
   // outstanding, so a long transfer does not stall each time an entry ages.
   Lookup lookup(Ipv4Address ip, TimeUs now) noexcept;
-  void update(Ipv4Address ip, MacAddress mac, TimeUs now);
-  bool contains(Ipv4Address ip) const noexcept { return entries_.count(ip.value) != 0; }
+  void update(Ipv4Address ip, MacAddress mac, TimeUs now) noexcept;
+  bool contains(Ipv4Address ip) const noexcept { return entries_.contains(ip.value); }
   // Records that a request for ip went out at `now` (rate limit: one per second).
-  void note_request(Ipv4Address ip, TimeUs now);
+  void note_request(Ipv4Address ip, TimeUs now) noexcept;
   // Drops entries unused for two lifetimes.
-  void expire(TimeUs now);
+  void expire(TimeUs now) noexcept;
   std::size_t size() const noexcept { return entries_.size(); }
+  std::size_t capacity() const noexcept { return entries_.max_entries(); }
 
  private:
   struct Entry {
@@ -42,8 +48,10 @@ class ArpCache {
     TimeUs updated = 0;
     TimeUs requested = 0;  // last request time, 0 = none
   };
+  // The entry for ip, made (evicting the longest idle when full) if absent.
+  Entry& entry(Ipv4Address ip) noexcept;
   TimeUs lifetime_;
-  std::unordered_map<std::uint32_t, Entry> entries_;
+  FixedHashMap<Entry> entries_;
 };
 
 struct ArpResult {

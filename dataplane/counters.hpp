@@ -66,7 +66,8 @@ struct StackCounters {
   std::uint64_t tcp_fast_retransmits = 0;
   std::uint64_t tcp_rsts_sent = 0;
   std::uint64_t tcp_rsts_received = 0;
-  std::uint64_t tcp_challenge_acks = 0;
+  std::uint64_t tcp_challenge_acks = 0;             // RFC 5961 §3.2, §4.2, §5.2
+  std::uint64_t tcp_challenge_acks_suppressed = 0;  // not sent: past the §7 limit (challenge_ack_limit)
   std::uint64_t tcp_zero_window_probes = 0;
   std::uint64_t tcp_ooo_segments = 0;
   std::uint64_t tcp_timeouts = 0;
@@ -77,6 +78,7 @@ struct StackCounters {
   std::uint64_t tcp_sack_blocks_received = 0;  // SACK blocks used by the sender's scoreboard
   std::uint64_t tcp_sack_recoveries = 0;       // loss recoveries driven by SACK (RFC 6675)
   std::uint64_t tcp_sack_skipped_bytes = 0;    // SACKed bytes a retransmission did not resend
+  std::uint64_t tcp_tso_sends = 0;             // super-segments handed to the port to segment (TSO)
 
   std::uint64_t drop(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }
   std::uint64_t total_drops() const noexcept {

@@ -56,4 +56,28 @@ void mbuf_free(rte_mbuf* m) noexcept {
   rte_pktmbuf_free(m);
 }
 
+std::vector<std::uint8_t> mbuf_copy(const rte_mbuf* m) {
+  std::vector<std::uint8_t> out;
+  out.reserve(m->pkt_len);
+  for (const rte_mbuf* s = m; s != nullptr; s = s->next) {
+    const auto* p = rte_pktmbuf_mtod(s, const std::uint8_t*);
+    out.insert(out.end(), p, p + s->data_len);
+  }
+  return out;
+}
+
+MbufTxOffloads mbuf_tx_offloads(const rte_mbuf* m) noexcept {
+  MbufTxOffloads o;
+  o.tcp_segmentation = (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) != 0;
+  o.tcp_checksum = (m->ol_flags & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM;
+  o.ipv4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
+  o.ip_checksum = (m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM) != 0;
+  o.tso_segsz = m->tso_segsz;
+  o.l2_len = m->l2_len;
+  o.l3_len = m->l3_len;
+  o.l4_len = m->l4_len;
+  o.segments = m->nb_segs;
+  return o;
+}
+
 }  // namespace mxdp::dataplane

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 struct rte_mempool;
 struct rte_mbuf;
@@ -43,5 +44,19 @@ rte_mbuf* mbuf_from_bytes(PacketPool& pool, std::span<const std::uint8_t> bytes)
 std::span<const std::uint8_t> mbuf_bytes(const rte_mbuf* m) noexcept;  // first segment
 std::uint32_t mbuf_length(const rte_mbuf* m) noexcept;                 // whole packet
 void mbuf_free(rte_mbuf* m) noexcept;
+// The whole packet, every segment of a chain.
+std::vector<std::uint8_t> mbuf_copy(const rte_mbuf* m);
+
+// What a packet asks of the port's TX offloads.
+struct MbufTxOffloads {
+  bool tcp_segmentation = false;  // RTE_MBUF_F_TX_TCP_SEG
+  bool tcp_checksum = false;      // RTE_MBUF_F_TX_TCP_CKSUM
+  bool ipv4 = false;              // RTE_MBUF_F_TX_IPV4
+  bool ip_checksum = false;       // RTE_MBUF_F_TX_IP_CKSUM
+  std::uint16_t tso_segsz = 0;
+  std::uint16_t l2_len = 0, l3_len = 0, l4_len = 0;
+  std::uint16_t segments = 0;  // mbufs in the chain
+};
+MbufTxOffloads mbuf_tx_offloads(const rte_mbuf* m) noexcept;
 
 }  // namespace mxdp::dataplane

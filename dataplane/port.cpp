@@ -5,6 +5,7 @@
 #include <rte_ethdev.h>
 #include <rte_ring.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <stdexcept>
@@ -97,8 +98,15 @@ Port::Port(std::uint16_t port_id, PacketPool& pool, const PortConfig& config) : 
       conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
       caps_.rx_checksum = true;
     }
-    // TSO is detected and reported; the stack segments in software for now.
-    caps_.tso = (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) != 0;
+    // TSO: the port fills in every segment's checksums, and a super-segment
+    // is a chain of mbufs.
+    if (config.tso && (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) && (tx & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+        caps_.tx_ipv4_checksum && caps_.tx_tcp_checksum) {
+      conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+      caps_.tso = true;
+      const std::uint16_t segs = info.tx_desc_lim.nb_seg_max;
+      caps_.tso_max_mbufs = segs == 0 ? 64 : std::min<std::uint16_t>(segs, 64);
+    }
   }
   rc = rte_eth_dev_configure(port_id, config.queues, tx_queues, &conf);
   if (rc != 0)
@@ -128,6 +136,16 @@ Port::Port(std::uint16_t port_id, PacketPool& pool, const PortConfig& config) : 
   }
   rc = rte_eth_dev_start(port_id);
   if (rc != 0) fail(port_id, "rte_eth_dev_start", rc, "Is the device in use by another process?");
+  if (caps_.tso) {
+    std::uint16_t mtu = RTE_ETHER_MTU;
+    rte_eth_dev_get_mtu(port_id, &mtu);
+    // A NIC cuts segments of up to MTU bytes of IP packet. net_tap (DPDK
+    // 22.11, rte_eth_tap.c pmd_tx_burst) refuses a TSO packet whose
+    // tso_segsz + l2_len + l3_len + l4_len exceeds the MTU: it counts the
+    // Ethernet header too, so its segments must be 14 bytes shorter.
+    caps_.tso_max_frame =
+        static_cast<std::uint16_t>(caps_.driver == "net_tap" ? mtu : mtu + RTE_ETHER_HDR_LEN);
+  }
   if (config.promiscuous) rte_eth_promiscuous_enable(port_id);
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // An ethdev port set up for the stack: one RX and one TX queue per lcore, RSS
-// over IPv4/TCP when the port has it, checksum offloads (IPv4, TCP) and TSO
-// when offered, software checksums when not. Set-up errors throw naming the fix.
+// over IPv4/TCP when the port has it, checksum offloads (IPv4, TCP) and TCP
+// segmentation offload when offered, software checksums and segmentation when
+// not. Set-up errors throw naming the fix.
 
 #include <cstdint>
 #include <optional>
@@ -22,6 +23,7 @@ struct PortConfig {
   std::uint16_t rx_descriptors = 1024;
   std::uint16_t tx_descriptors = 1024;
   bool use_offloads = true;  // false: software checksums even when offered
+  bool tso = true;           // with use_offloads: TCP segmentation offload when offered
   bool promiscuous = false;
 };
 
@@ -34,7 +36,11 @@ struct PortCaps {
   bool tx_ipv4_checksum = false;
   bool tx_tcp_checksum = false;
   bool rx_checksum = false;  // RX IPv4 and TCP checksum verified by the port
+  // TCP segmentation offload enabled (offered with chained mbufs and both TX
+  // checksum offloads), for StackConfig::tso and its limits below.
   bool tso = false;
+  std::uint16_t tso_max_mbufs = 0;  // mbufs one packet may chain (StackConfig::tso_max_mbufs)
+  std::uint16_t tso_max_frame = 0;  // largest frame of one segment (StackConfig::tso_max_frame)
 };
 
 struct LinkStatus {

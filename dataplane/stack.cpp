@@ -3,10 +3,13 @@
 
 #include "dataplane/stack.hpp"
 
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <memory>
 
 #include "dataplane/ethernet.hpp"
 #include "dataplane/icmp.hpp"
@@ -17,9 +20,6 @@
 namespace mxdp::dataplane {
 
 namespace {
-constexpr std::size_t kArpPendingPerHop = 32;
-// All hops together: spoofed sources (a SYN flood) must not pin the pool.
-constexpr std::size_t kArpPendingTotal = 256;
 constexpr TimeUs kArpPendingTimeout = 3'000'000;  // RFC 1122 §2.3.2.2: drop what cannot be resolved
 constexpr TimeUs kArpExpireInterval = 1'000'000;
 }  // namespace
@@ -50,25 +50,69 @@ const char* tcp_state_name(TcpState s) noexcept {
   return "?";
 }
 
+ReassemblyPool::ReassemblyPool(std::uint32_t arrays, std::uint32_t segments)
+    : arrays_(arrays),
+      segments_(segments),
+      // Uninitialised: OooSegment is an implicit-lifetime aggregate, and an
+      // array's pages are touched only when a connection first needs it.
+      storage_(std::allocator<OooSegment>().allocate(std::size_t{arrays} * segments)) {
+  free_.reserve(arrays);
+  for (std::uint32_t a = arrays; a > 0; --a)
+    free_.push_back(a - 1);  // array 0 is taken first
+}
+
+ReassemblyPool::~ReassemblyPool() {
+  std::allocator<OooSegment>().deallocate(storage_, std::size_t{arrays_} * segments_);
+}
+
+std::uint32_t ReassemblyPool::take() noexcept {
+  if (free_.empty()) return kNone;
+  const std::uint32_t a = free_.back();
+  free_.pop_back();
+  return a;
+}
+
+void ReassemblyPool::give(std::uint32_t array) noexcept {
+  free_.push_back(array);  // within the reservation: every array is lent at most once
+}
+
 Stack::Impl::Impl(const StackConfig& config, PacketIo& io_, PacketPool& pool_, TimeUs now_)
     : cfg(config),
       io(io_),
       pool(pool_),
       mp(pool_.raw()),
+      mbuf_room(rte_pktmbuf_data_room_size(pool_.raw()) - RTE_PKTMBUF_HEADROOM),
+      tso_on(config.tso && config.tx_ipv4_checksum_offload && config.tx_tcp_checksum_offload),
       now(now_),
       netmask(config.prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - config.prefix_length)),
-      arp(config.arp_lifetime),
+      arp(config.arp_lifetime, std::max<std::uint32_t>(config.arp_cache_entries, 1)),
+      tcbs(std::allocator<Tcb>().allocate(config.max_connections), TcbStorage{config.max_connections}),
+      flows(config.max_connections, config.isn_secret),
+      listeners(std::make_unique<Listener[]>(config.max_listeners)),
       next_ephemeral(config.ephemeral_first),
-      wheel(config.timer_tick, 4096, now_) {}
+      reassembly(std::min(config.reassembly_connections, config.max_connections), config.reassembly_segments),
+      send_buffers(config.send_buffer, std::min(config.send_buffers_reserved, config.max_connections)),
+      wheel(config.timer_tick, 4096, config.max_connections, now_) {
+  // Reserved once: at most one entry per TCB slot is ever on these lists.
+  free_slots.reserve(config.max_connections);
+  event_list.reserve(config.max_connections);
+  dirty_list.reserve(config.max_connections);
+}
+
+void Stack::Impl::TcbStorage::operator()(Tcb* p) const noexcept {
+  // Tcb is trivially destructible: the slots' storage is all there is to free.
+  std::allocator<Tcb>().deallocate(p, slots);
+}
 
 Stack::Impl::~Impl() {
-  for (auto& t : conns) {
-    if (t) free_receive_queues(*t);
+  for (std::uint32_t i = 0; i < tcbs_constructed; ++i) {
+    Tcb& t = tcbs[i];
+    if (!t.in_use) continue;
+    free_receive_queues(t);
+    sndbuf_release(t);
   }
-  for (auto& [hop, p] : arp_pending) {
-    for (rte_mbuf* m : p.packets)
-      rte_pktmbuf_free(m);
-  }
+  for (std::size_t i = 0; i < arp_pending_count; ++i)
+    rte_pktmbuf_free(arp_pending[i].m);
   for (std::uint16_t i = 0; i < txn; ++i)
     rte_pktmbuf_free(txq[i]);
 }
@@ -94,14 +138,16 @@ void Stack::Impl::input(rte_mbuf* m) noexcept {
     const ArpResult r =
         arp_input({rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len}, cfg.ip, cfg.mac, arp, now, reply);
     if (r.learned) {
-      auto it = arp_pending.find(r.sender_ip.value);
-      if (it != arp_pending.end()) {
-        std::vector<rte_mbuf*> pkts = std::move(it->second.packets);
-        arp_pending.erase(it);
-        arp_pending_total -= pkts.size();
-        for (rte_mbuf* p : pkts)
-          eth_output(p, eth.src, wire::kEtherTypeIpv4);
+      // Send what waited for this hop, in order; keep the rest in order.
+      std::size_t kept = 0;
+      for (std::size_t i = 0; i < arp_pending_count; ++i) {
+        if (arp_pending[i].hop == r.sender_ip.value) {
+          eth_output(arp_pending[i].m, eth.src, wire::kEtherTypeIpv4);
+        } else {
+          arp_pending[kept++] = arp_pending[i];
+        }
       }
+      arp_pending_count = kept;
     }
     if (r.action == ArpResult::Action::kReplied) {
       // Reuse the request's mbuf for the reply.
@@ -153,6 +199,13 @@ void Stack::Impl::ip_output(rte_mbuf* m, Ipv4Address dst, std::uint8_t protocol)
              protocol, total, ip_id++, 64, !offload);
   m->l3_len = sizeof(wire::Ipv4Header);
   if (offload) m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+  if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+    // TSO: the TCP checksum field holds the pseudo-header sum without the
+    // length, which differs per segment; the port adds each segment's length
+    // and payload (DPDK's TSO convention, rte_ipv4_phdr_cksum with the TSO flag).
+    const std::uint16_t phdr = rte_ipv4_phdr_cksum(reinterpret_cast<const rte_ipv4_hdr*>(h), m->ol_flags);
+    std::memcpy(h + sizeof(wire::Ipv4Header) + offsetof(wire::TcpHeader, checksum), &phdr, sizeof phdr);
+  }
 
   Ipv4Address hop = dst;
   if ((dst.value & netmask) != (cfg.ip.value & netmask)) {
@@ -165,12 +218,15 @@ void Stack::Impl::ip_output(rte_mbuf* m, Ipv4Address dst, std::uint8_t protocol)
     send_arp(wire::kArpRequest, MacAddress::broadcast(), MacAddress{}, hop);
   }
   if (l.mac) return eth_output(m, *l.mac, wire::kEtherTypeIpv4);
-  if (arp_pending_total >= kArpPendingTotal) return drop(m, DropReason::kArpPendingOverflow);
-  auto& pending = arp_pending[hop.value];
-  if (pending.packets.size() >= kArpPendingPerHop) return drop(m, DropReason::kArpPendingOverflow);
-  if (pending.packets.empty()) pending.since = now;
-  pending.packets.push_back(m);
-  ++arp_pending_total;
+  if (arp_pending_count >= kArpPendingTotal) return drop(m, DropReason::kArpPendingOverflow);
+  std::size_t for_hop = 0;
+  TimeUs since = now;
+  for (std::size_t i = 0; i < arp_pending_count; ++i) {
+    if (arp_pending[i].hop != hop.value) continue;
+    if (for_hop++ == 0) since = arp_pending[i].since;
+  }
+  if (for_hop >= kArpPendingPerHop) return drop(m, DropReason::kArpPendingOverflow);
+  arp_pending[arp_pending_count++] = ArpPending{hop.value, since, m};
 }
 
 void Stack::Impl::eth_output(rte_mbuf* m, MacAddress dst, std::uint16_t ether_type) noexcept {
@@ -218,27 +274,25 @@ void Stack::Impl::flush() noexcept {
 }
 
 void Stack::Impl::run_timers() noexcept {
-  due.clear();
-  wheel.advance(now, due);
-  for (const auto& e : due) {
-    if (e.id >= conns.size() || !conns[e.id]) continue;
-    Tcb& t = *conns[e.id];
-    if (t.scheduled != e.deadline) continue;  // superseded by an earlier entry (lazy cancel)
-    t.scheduled = kNever;
-    tcp_timer(t);
+  wheel.advance(now);
+  TimerWheel::Entry e;
+  while (wheel.pop_due(e)) {
+    Tcb* t = slot(e.id);
+    if (t == nullptr || t->scheduled != e.deadline) continue;
+    t->scheduled = kNever;
+    tcp_timer(*t);
   }
   if (now >= next_arp_expire) {
     arp.expire(now);
-    for (auto it = arp_pending.begin(); it != arp_pending.end();) {
-      if (now - it->second.since >= kArpPendingTimeout) {
-        arp_pending_total -= it->second.packets.size();
-        for (rte_mbuf* m : it->second.packets)
-          drop(m, DropReason::kArpUnresolved);
-        it = arp_pending.erase(it);
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < arp_pending_count; ++i) {
+      if (now - arp_pending[i].since >= kArpPendingTimeout) {
+        drop(arp_pending[i].m, DropReason::kArpUnresolved);
       } else {
-        ++it;
+        arp_pending[kept++] = arp_pending[i];
       }
     }
+    arp_pending_count = kept;
     next_arp_expire = now + kArpExpireInterval;
   }
 }
@@ -321,16 +375,18 @@ const StackConfig& Stack::config() const noexcept {
 
 void Stack::take_events(std::vector<Event>& out) {
   Impl& s = *impl_;
-  for (auto [index, generation] : s.event_list) {
-    if (index >= s.conns.size() || !s.conns[index]) continue;
-    Tcb& t = *s.conns[index];
-    if (t.generation != generation) continue;
+  for (const std::uint32_t index : s.event_list) {
+    Tcb& t = s.tcbs[index];
+    t.event_queued = false;
+    // A slot reused since it was queued carries only its new connection's
+    // events (tcb_create clears pending_events).
+    if (!t.in_use) continue;
     const std::uint8_t bits = t.pending_events;
     t.pending_events = 0;
     if (!t.attached) continue;
     for (std::uint8_t e = 0; e <= static_cast<std::uint8_t>(EventType::kReset); ++e) {
       if (bits & (1u << e))
-        out.push_back(Event{static_cast<EventType>(e), ConnId{index, generation}, t.local_port});
+        out.push_back(Event{static_cast<EventType>(e), ConnId{index, t.generation}, t.local_port});
     }
   }
   s.event_list.clear();

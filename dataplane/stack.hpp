@@ -39,12 +39,30 @@ struct StackConfig {
   bool tx_ipv4_checksum_offload = false;
   bool tx_tcp_checksum_offload = false;
   bool rx_checksum_offload = false;
+  // TCP segmentation offload (PortCaps::tso; used only with both TX checksum
+  // offloads): the stack hands the port up to tso_max_payload bytes at once,
+  // bounded by cwnd and the send window, as one chain of mbufs, and the port
+  // cuts it into segments of the connection's MSS (RTE_MBUF_F_TX_TCP_SEG).
+  // Retransmissions after a loss go out as MSS-sized segments.
+  bool tso = false;
+  std::uint32_t tso_max_payload = 64 * 1024;  // also kept within the 16-bit IPv4 total length
+  std::uint16_t tso_max_segments = 64;        // segments the port makes of one chain (net_tap: 64)
+  std::uint16_t tso_max_mbufs = 64;           // mbufs in one chain (PortCaps::tso_max_mbufs)
+  std::uint16_t tso_max_frame = 0;            // largest frame a segment may make; 0 = mtu + 14 (PortCaps)
 
+  // The stack allocates its tables at construction from the sizes below and
+  // nothing after (send buffers aside: see send_buffers_reserved).
   std::uint32_t send_buffer = 64 * 1024;     // bytes per connection
   std::uint32_t receive_buffer = 64 * 1024;  // bytes per connection (advertised window)
-  std::uint32_t max_connections = 65536;
-  std::uint32_t syn_backlog = 1024;  // half-open connections per listener (SYN flood bound)
-  bool syn_cookies = true;           // past the backlog, answer SYNs statelessly (RFC 4987 §3.6)
+  // Send buffers allocated at construction. A connection holds one only while
+  // it has unsent or unacknowledged bytes; more are allocated when more
+  // connections do at the same moment than ever before, and recycled after.
+  std::uint32_t send_buffers_reserved = 0;
+  std::uint32_t max_connections = 65536;  // TCB slots, TIME-WAIT included
+  std::uint32_t max_listeners = 64;
+  std::uint32_t arp_cache_entries = 1024;  // neighbours; the longest idle makes room past it
+  std::uint32_t syn_backlog = 1024;        // half-open connections per listener (SYN flood bound)
+  bool syn_cookies = true;                 // past the backlog, answer SYNs statelessly (RFC 4987 §3.6)
 
   bool window_scaling = true;  // RFC 7323 §2
   bool timestamps = true;      // RFC 7323 §3 (RTTM, PAWS)
@@ -63,10 +81,19 @@ struct StackConfig {
   TimeUs keepalive_idle = 0;
   TimeUs keepalive_interval = 75'000'000;
   std::uint32_t keepalive_probes = 9;
+  // RFC 5961 §7: challenge ACKs (answering in-window RSTs, SYNs on a
+  // synchronized connection, ACKs outside the window) per second for the whole
+  // stack; each second's budget is drawn in [limit/2, limit]. 0 = unlimited.
+  // 1000 as Linux's tcp_challenge_ack_limit before 6.0.
+  std::uint32_t challenge_ack_limit = 1000;
   TimeUs arp_lifetime = 60'000'000;
   TimeUs timer_tick = 1'000;                // timer wheel resolution
   std::uint32_t reassembly_segments = 512;  // out-of-order segments kept per connection
-  std::uint64_t isn_secret = 0x6d786470;    // RFC 6528 ISN hash key (seed it randomly in production)
+  // Connections holding out-of-order segments at once (a reassembly array of
+  // reassembly_segments entries each); past it, out-of-order segments are
+  // dropped (tcp_reassembly_full) and the peer retransmits them.
+  std::uint32_t reassembly_connections = 1024;
+  std::uint64_t isn_secret = 0x6d786470;  // RFC 6528 ISN hash key (seed it randomly in production)
   std::uint16_t ephemeral_first = 32768;
   std::uint16_t ephemeral_last = 60999;
   // With several lcores on an RSS port: connect() picks source ports whose
@@ -113,7 +140,15 @@ enum class TcpState : std::uint8_t {
 };
 const char* tcp_state_name(TcpState s) noexcept;
 
-enum class Status : std::uint8_t { kOk, kBadHandle, kInUse, kNoPorts, kTooManyConnections, kNotConnected };
+enum class Status : std::uint8_t {
+  kOk,
+  kBadHandle,
+  kInUse,
+  kNoPorts,
+  kTooManyConnections,
+  kNotConnected,
+  kTooManyListeners,
+};
 
 struct ConnInfo {
   TcpState state;

@@ -4,12 +4,11 @@
 // only as forward-declared pointers.
 
 #include <array>
-#include <deque>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include "dataplane/arp.hpp"
+#include "dataplane/fixed_hash_map.hpp"
 #include "dataplane/ipv4.hpp"
 #include "dataplane/sack_scoreboard.hpp"
 #include "dataplane/send_buffer.hpp"
@@ -37,15 +36,49 @@ struct TcpSegment {
 
 struct OooSegment {
   TcpSeq seq;
-  std::uint32_t payload;
+  std::uint16_t payload;  // one received frame's payload: below 64 KiB
   bool fin;
   rte_mbuf* m;  // payload mbuf (may hold 0 bytes when only the FIN is out of order)
 };
+static_assert(sizeof(OooSegment) == 16);
 
-// The transmission control block (RFC 9293 §3.3.1).
+// The out-of-order segments of the connections that hold any, as sorted
+// arrays of a fixed number of entries (StackConfig::reassembly_segments), lent
+// to a connection while a gap is open in its receive sequence space and taken
+// back when the gap closes. A fixed number of arrays
+// (StackConfig::reassembly_connections) is allocated at construction; pages
+// are touched when first lent.
+class ReassemblyPool {
+ public:
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+  ReassemblyPool(std::uint32_t arrays, std::uint32_t segments);
+  ~ReassemblyPool();
+  ReassemblyPool(const ReassemblyPool&) = delete;
+  ReassemblyPool& operator=(const ReassemblyPool&) = delete;
+  // An array's index, or kNone when all are lent.
+  std::uint32_t take() noexcept;
+  void give(std::uint32_t array) noexcept;
+  OooSegment* array(std::uint32_t a) const noexcept { return storage_ + std::size_t{a} * segments_; }
+  std::uint32_t segments() const noexcept { return segments_; }
+
+ private:
+  std::uint32_t arrays_;
+  std::uint32_t segments_;
+  OooSegment* storage_;
+  std::vector<std::uint32_t> free_;  // reserved for every array: never grows
+};
+
+// The transmission control block (RFC 9293 §3.3.1). TCBs live in a pool of
+// StackConfig::max_connections slots allocated with the stack; a slot is
+// reset for each connection it carries (Stack::Impl::tcb_create).
 struct Tcb {
+  // Slot bookkeeping, carried over when the slot is reused.
   std::uint32_t index = 0;
   std::uint32_t generation = 0;
+  bool in_use = false;        // a connection occupies the slot
+  bool event_queued = false;  // the slot's index is on Impl::event_list
+  bool dirty_queued = false;  // the slot's index is on Impl::dirty_list
+
   TcpState state = TcpState::kClosed;
   Ipv4Address remote_ip;
   std::uint16_t remote_port = 0;
@@ -88,9 +121,15 @@ struct Tcb {
 
   // Receive sequence space.
   TcpSeq irs, rcv_nxt, rcv_adv;
-  std::deque<rte_mbuf*> rxq;
+  // In-order bytes not yet taken by recv(): a FIFO of single-segment mbufs
+  // linked through their `next` field (cleared again when one leaves).
+  rte_mbuf* rxq_head = nullptr;
+  rte_mbuf* rxq_tail = nullptr;
   std::size_t rxq_bytes = 0;
-  std::vector<OooSegment> ooo;
+  // Out-of-order segments, sorted by sequence number: ooo_count entries of the
+  // ReassemblyPool array ooo_array (kNone while nothing is held).
+  std::uint32_t ooo_array = ReassemblyPool::kNone;
+  std::uint32_t ooo_count = 0;
   std::size_t ooo_bytes = 0;
   bool fin_received = false;
 
@@ -125,6 +164,11 @@ struct Stack::Impl {
   Impl(const StackConfig& config, PacketIo& io, PacketPool& pool, TimeUs now);
   ~Impl();
 
+  struct Listener {
+    std::uint16_t port = 0;
+    std::uint32_t half_open = 0;  // SYN-RECEIVED connections (syn_backlog bound)
+  };
+
   // stack.cpp: link and network layers.
   void input(rte_mbuf* m) noexcept;
   void ip_output(rte_mbuf* m, Ipv4Address dst, std::uint8_t protocol) noexcept;
@@ -147,9 +191,13 @@ struct Stack::Impl {
   void enter_time_wait(Tcb& t) noexcept;
   void output(Tcb& t) noexcept;
   bool send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8_t flags) noexcept;
+  bool append_payload(Tcb& t, rte_mbuf* m, std::uint32_t offset, std::uint32_t len) noexcept;
+  std::uint32_t tso_segment_size(const Tcb& t, std::size_t tcp_header_length) const noexcept;
+  std::uint32_t tso_payload_limit(const Tcb& t) const noexcept;
   void send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq seq, TcpSeq ack,
                 std::uint8_t flags) noexcept;
   void send_challenge_ack(Tcb& t) noexcept;
+  bool challenge_ack_allowed() noexcept;
   std::uint32_t syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
                            std::uint32_t t, std::uint32_t mss_index) const noexcept;
   void send_syn_cookie(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq irs,
@@ -162,6 +210,15 @@ struct Stack::Impl {
   void process_fin(Tcb& t) noexcept;
   void drain_ooo(Tcb& t) noexcept;
   void free_receive_queues(Tcb& t) noexcept;
+  void rxq_push(Tcb& t, rte_mbuf* m) noexcept;
+  rte_mbuf* rxq_pop(Tcb& t) noexcept;
+  std::span<OooSegment> ooo(const Tcb& t) const noexcept;
+  void ooo_release(Tcb& t) noexcept;
+  void sndbuf_release(Tcb& t) noexcept;
+  Tcb* slot(std::uint32_t index) const noexcept {
+    return index < tcbs_constructed && tcbs[index].in_use ? &tcbs[index] : nullptr;
+  }
+  Listener* find_listener(std::uint16_t port) noexcept;
   void retransmit_first(Tcb& t) noexcept;
   void sack_update(Tcb& t, const TcpSegment& s, bool& news) noexcept;
   void sack_enter_recovery(Tcb& t) noexcept;
@@ -184,17 +241,26 @@ struct Stack::Impl {
   PacketIo& io;
   PacketPool& pool;
   rte_mempool* mp;
+  std::uint32_t mbuf_room;  // payload bytes one fresh mbuf takes after its headroom
+  bool tso_on;              // cfg.tso with both TX checksum offloads
   TimeUs now;
   StackCounters ctr;
   std::uint32_t netmask;
 
   ArpCache arp;
+  // IPv4 packets waiting for their next hop's address, in arrival order.
+  // `since` is when the hop's oldest waiting packet arrived (they all give up
+  // together, RFC 1122 §2.3.2.2).
   struct ArpPending {
-    TimeUs since = 0;
-    std::vector<rte_mbuf*> packets;
+    std::uint32_t hop;
+    TimeUs since;
+    rte_mbuf* m;
   };
-  std::unordered_map<std::uint32_t, ArpPending> arp_pending;  // next hop -> IPv4 packets
-  std::size_t arp_pending_total = 0;
+  static constexpr std::size_t kArpPendingPerHop = 32;
+  // All hops together: spoofed sources (a SYN flood) must not pin the pool.
+  static constexpr std::size_t kArpPendingTotal = 256;
+  std::array<ArpPending, kArpPendingTotal> arp_pending{};
+  std::size_t arp_pending_count = 0;
   TimeUs next_arp_expire = 0;
 
   static constexpr std::uint16_t kTxBurst = 32;
@@ -202,21 +268,32 @@ struct Stack::Impl {
   std::uint16_t txn = 0;
   std::uint16_t ip_id = 0;
 
-  std::vector<std::unique_ptr<Tcb>> conns;
-  std::vector<std::uint32_t> free_slots;
-  std::vector<std::uint32_t> generations;  // per slot, bumped when a TCB is destroyed
-  std::size_t live = 0;
-  std::unordered_map<std::uint64_t, std::uint32_t> flows;
-  struct Listener {
-    std::uint32_t half_open = 0;
+  // Everything below is sized from the configuration at construction: the
+  // packet path and the API allocate nothing (tests/dataplane/no_alloc_test.cpp),
+  // but for send buffers past their high-water mark (SendBufferPool).
+  // The TCB pool: slots [0, tcbs_constructed) have been used at least once;
+  // free_slots (LIFO, reserved for every slot) holds the unused ones among them.
+  struct TcbStorage {
+    void operator()(Tcb* p) const noexcept;
+    std::size_t slots;
   };
-  std::unordered_map<std::uint16_t, Listener> listeners;
+  std::unique_ptr<Tcb[], TcbStorage> tcbs;
+  std::uint32_t tcbs_constructed = 0;
+  std::vector<std::uint32_t> free_slots;
+  std::size_t live = 0;
+  FixedHashMap<std::uint32_t> flows;      // flow_key -> slot index
+  std::unique_ptr<Listener[]> listeners;  // cfg.max_listeners
+  std::uint32_t listener_count = 0;
   std::uint16_t next_ephemeral;
+  // RFC 5961 §7: the challenge ACKs still allowed in the second `challenge_second`.
+  TimeUs challenge_second = kNever;
+  std::uint32_t challenge_budget = 0;
+  ReassemblyPool reassembly;
+  SendBufferPool send_buffers;
 
   TimerWheel wheel;
-  std::vector<TimerWheel::Entry> due;
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> event_list;  // (index, generation)
-  std::vector<std::uint32_t> dirty_list;
+  std::vector<std::uint32_t> event_list;  // slot indices with Tcb::event_queued (reserved for every slot)
+  std::vector<std::uint32_t> dirty_list;  // slot indices with Tcb::dirty_queued (reserved for every slot)
 };
 
 }  // namespace mxdp::dataplane

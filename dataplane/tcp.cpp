@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "dataplane/checksum.hpp"
 #include "dataplane/packet_pool.hpp"
@@ -23,15 +24,7 @@ constexpr std::uint32_t kInitialWindowSegments = 10;  // RFC 6928
 constexpr std::uint8_t kEventBit(EventType e) {
   return static_cast<std::uint8_t>(1u << static_cast<unsigned>(e));
 }
-
-std::uint64_t mix(std::uint64_t x) noexcept {  // splitmix64 finaliser
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+constexpr auto mix = mix64;
 }  // namespace
 
 std::uint32_t TcpSegment::seq_length() const noexcept {
@@ -64,27 +57,42 @@ std::uint8_t Stack::Impl::our_wscale() const noexcept {
 }
 
 Tcb* Stack::Impl::find(ConnId c) const noexcept {
-  if (c.index >= conns.size() || !conns[c.index]) return nullptr;
-  Tcb* t = conns[c.index].get();
-  if (t->generation != c.generation || !t->attached) return nullptr;
+  Tcb* t = slot(c.index);
+  if (t == nullptr || t->generation != c.generation || !t->attached) return nullptr;
   return t;
+}
+
+Stack::Impl::Listener* Stack::Impl::find_listener(std::uint16_t port) noexcept {
+  for (std::uint32_t i = 0; i < listener_count; ++i) {
+    if (listeners[i].port == port) return &listeners[i];
+  }
+  return nullptr;
 }
 
 Tcb* Stack::Impl::tcb_create(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport) noexcept {
   if (live >= cfg.max_connections) return nullptr;
+  // The most recently freed slot first (its lines are likely still cached),
+  // else one never used yet.
   std::uint32_t index;
   if (!free_slots.empty()) {
     index = free_slots.back();
     free_slots.pop_back();
   } else {
-    index = static_cast<std::uint32_t>(conns.size());
-    conns.emplace_back();
-    generations.push_back(0);
+    index = tcbs_constructed++;
+    ::new (&tcbs[index]) Tcb();
   }
-  conns[index] = std::make_unique<Tcb>();
-  Tcb& t = *conns[index];
+  Tcb& t = tcbs[index];
+  // A fresh TCB; the slot's bookkeeping carries over (Tcb is trivially
+  // destructible, so constructing over the old one is all it takes).
+  const std::uint32_t generation = t.generation + 1;
+  const bool event_queued = t.event_queued;
+  const bool dirty_queued = t.dirty_queued;
+  ::new (&t) Tcb();
   t.index = index;
-  t.generation = ++generations[index];
+  t.generation = generation;
+  t.event_queued = event_queued;
+  t.dirty_queued = dirty_queued;
+  t.in_use = true;
   t.remote_ip = rip;
   t.remote_port = rport;
   t.local_port = lport;
@@ -92,34 +100,76 @@ Tcb* Stack::Impl::tcb_create(Ipv4Address rip, std::uint16_t rport, std::uint16_t
   t.sndbuf = SendBuffer(cfg.send_buffer);
   t.rto = cfg.rto_initial;
   t.ssthresh = 1u << 30;
-  flows[t.key] = index;
+  // Never full: it holds at most the live TCBs, fewer than max_connections here.
+  bool inserted = false;
+  *flows.try_emplace(t.key, inserted) = index;
   t.in_flow_table = true;
   ++live;
   return &t;
 }
 
-void Stack::Impl::free_receive_queues(Tcb& t) noexcept {
-  for (rte_mbuf* m : t.rxq)
-    rte_pktmbuf_free(m);
-  t.rxq.clear();
-  t.rxq_bytes = 0;
-  for (auto& o : t.ooo)
-    rte_pktmbuf_free(o.m);
-  t.ooo.clear();
+void Stack::Impl::rxq_push(Tcb& t, rte_mbuf* m) noexcept {
+  m->next = nullptr;
+  if (t.rxq_tail == nullptr) {
+    t.rxq_head = m;
+  } else {
+    t.rxq_tail->next = m;
+  }
+  t.rxq_tail = m;
+}
+
+rte_mbuf* Stack::Impl::rxq_pop(Tcb& t) noexcept {
+  rte_mbuf* m = t.rxq_head;
+  if (m == nullptr) return nullptr;
+  t.rxq_head = m->next;
+  if (t.rxq_head == nullptr) t.rxq_tail = nullptr;
+  m->next = nullptr;  // a single-segment packet again, safe to free or lend
+  return m;
+}
+
+std::span<OooSegment> Stack::Impl::ooo(const Tcb& t) const noexcept {
+  if (t.ooo_array == ReassemblyPool::kNone) return {};
+  return {reassembly.array(t.ooo_array), t.ooo_count};
+}
+
+void Stack::Impl::ooo_release(Tcb& t) noexcept {
+  if (t.ooo_array != ReassemblyPool::kNone) reassembly.give(t.ooo_array);
+  t.ooo_array = ReassemblyPool::kNone;
+  t.ooo_count = 0;
   t.ooo_bytes = 0;
+}
+
+void Stack::Impl::sndbuf_release(Tcb& t) noexcept {
+  if (std::uint8_t* b = t.sndbuf.detach()) send_buffers.give(b);
+}
+
+void Stack::Impl::free_receive_queues(Tcb& t) noexcept {
+  while (rte_mbuf* m = rxq_pop(t))
+    rte_pktmbuf_free(m);
+  t.rxq_bytes = 0;
+  for (const OooSegment& o : ooo(t))
+    rte_pktmbuf_free(o.m);
+  ooo_release(t);
 }
 
 void Stack::Impl::tcb_destroy(Tcb& t) noexcept {
   set_state(t, TcpState::kClosed);
   if (t.in_flow_table) flows.erase(t.key);
+  t.in_flow_table = false;
   if (t.half_open_counted) {
-    auto it = listeners.find(t.local_port);
-    if (it != listeners.end() && it->second.half_open > 0) --it->second.half_open;
+    Listener* l = find_listener(t.local_port);
+    if (l != nullptr && l->half_open > 0) --l->half_open;
   }
   free_receive_queues(t);
-  const std::uint32_t index = t.index;
-  conns[index].reset();  // t is gone from here
-  free_slots.push_back(index);
+  sndbuf_release(t);
+  wheel.cancel(t.index);
+  // The slot keeps its memory; in_use false makes every handle and queued
+  // index to it stale.
+  t.in_use = false;
+  t.attached = false;
+  t.pending_events = 0;
+  t.dirty = false;
+  free_slots.push_back(t.index);
   --live;
 }
 
@@ -129,8 +179,8 @@ void Stack::Impl::set_state(Tcb& t, TcpState s) noexcept {
   if (counted(t.state) && !counted(s)) --ctr.tcp_established;
   if (!counted(t.state) && counted(s)) ++ctr.tcp_established;
   if (t.state == TcpState::kSynReceived && s != TcpState::kSynReceived && t.half_open_counted) {
-    auto it = listeners.find(t.local_port);
-    if (it != listeners.end() && it->second.half_open > 0) --it->second.half_open;
+    Listener* l = find_listener(t.local_port);
+    if (l != nullptr && l->half_open > 0) --l->half_open;
     t.half_open_counted = false;
   }
   t.state = s;
@@ -145,14 +195,20 @@ void Stack::Impl::set_state(Tcb& t, TcpState s) noexcept {
 
 void Stack::Impl::emit(Tcb& t, EventType e) noexcept {
   if (!t.attached) return;
-  if (t.pending_events == 0) event_list.emplace_back(t.index, t.generation);
+  if (!t.event_queued) {
+    t.event_queued = true;
+    event_list.push_back(t.index);
+  }
   t.pending_events |= kEventBit(e);
 }
 
 void Stack::Impl::mark_dirty(Tcb& t) noexcept {
   if (!t.dirty) {
     t.dirty = true;
-    dirty_list.push_back(t.index);
+    if (!t.dirty_queued) {
+      t.dirty_queued = true;
+      dirty_list.push_back(t.index);
+    }
   }
 }
 
@@ -160,10 +216,9 @@ void Stack::Impl::tcp_after_burst() noexcept {
   // Output once per connection per burst: one ACK covers every segment of the
   // burst (a stretch ACK, as with receive offload on a NIC).
   for (std::size_t i = 0; i < dirty_list.size(); ++i) {
-    const std::uint32_t index = dirty_list[i];
-    if (index >= conns.size() || !conns[index]) continue;
-    Tcb& t = *conns[index];
-    if (!t.dirty) continue;
+    Tcb& t = tcbs[dirty_list[i]];
+    t.dirty_queued = false;
+    if (!t.in_use || !t.dirty) continue;
     t.dirty = false;
     output(t);
   }
@@ -177,7 +232,7 @@ void Stack::Impl::enter_closed(Tcb& t, bool reset) noexcept {
     t.in_flow_table = false;
   }
   t.rto_deadline = t.delack_deadline = t.persist_deadline = t.tw_deadline = t.ka_deadline = kNever;
-  t.sndbuf.clear();
+  sndbuf_release(t);
   if (reset) {
     free_receive_queues(t);
     emit(t, EventType::kReset);
@@ -192,6 +247,7 @@ void Stack::Impl::enter_closed(Tcb& t, bool reset) noexcept {
 void Stack::Impl::enter_time_wait(Tcb& t) noexcept {
   set_state(t, TcpState::kTimeWait);
   t.rto_deadline = t.persist_deadline = kNever;
+  sndbuf_release(t);  // everything sent was acknowledged: the block serves another connection
   t.tw_deadline = now + cfg.time_wait;
   emit(t, EventType::kClosed);
   arm_timer(t);
@@ -241,10 +297,10 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
     o.timestamps = active ? cfg.timestamps : t.ts_ok;
   } else {
     o.timestamps = t.ts_ok;
-    if (t.sack_ok && !t.ooo.empty() && (flags & wire::kTcpAck)) {
+    if (t.sack_ok && t.ooo_count > 0 && (flags & wire::kTcpAck)) {
       // RFC 2018 §4: report the out-of-order data held, merged into blocks.
       std::size_t n = 0;
-      for (const auto& s : t.ooo) {
+      for (const auto& s : ooo(t)) {
         const TcpSeq right = s.seq + s.payload;
         if (n > 0 && s.seq <= blocks[n - 1].right) {
           blocks[n - 1].right = seq_max(blocks[n - 1].right, right);
@@ -263,14 +319,15 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
   }
   const std::size_t optlen = tcp_options_length(o);
   const std::size_t hlen = sizeof(wire::TcpHeader) + optlen;
+  // More than one MSS is a super-segment for the port to cut (output() sends
+  // one only when tso_on).
+  const bool tso = len > t.mss;
   if (len > 0) {
-    auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(len)));
-    if (p == nullptr) {
+    const std::uint32_t offset = static_cast<std::uint32_t>(seq - t.snd_una) - (t.syn_acked ? 0 : 1);
+    if (!append_payload(t, m, offset, len)) {
       drop(m, DropReason::kNoMbuf);
       return false;
     }
-    const std::uint32_t offset = static_cast<std::uint32_t>(seq - t.snd_una) - (t.syn_acked ? 0 : 1);
-    t.sndbuf.copy_out(offset, len, p);
   }
   auto* h = reinterpret_cast<wire::TcpHeader*>(rte_pktmbuf_prepend(m, static_cast<std::uint16_t>(hlen)));
   if (h == nullptr) {
@@ -304,7 +361,12 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
     t.delack_deadline = kNever;
   }
   m->l4_len = static_cast<std::uint8_t>(hlen);
-  if (cfg.tx_tcp_checksum_offload) {
+  if (tso) {
+    // ip_output() writes the pseudo-header sum the TSO way.
+    m->tso_segsz = static_cast<std::uint16_t>(tso_segment_size(t, hlen));
+    m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM | RTE_MBUF_F_TX_IPV4;
+    ++ctr.tcp_tso_sends;
+  } else if (cfg.tx_tcp_checksum_offload) {
     // The port completes the checksum from the pseudo header sum (DPDK
     // convention: the field holds the folded, uncomplemented pseudo sum).
     std::uint32_t sum =
@@ -319,6 +381,58 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
   }
   ip_output(m, t.remote_ip, wire::kIpProtoTcp);
   return true;
+}
+
+bool Stack::Impl::append_payload(Tcb& t, rte_mbuf* m, std::uint32_t offset, std::uint32_t len) noexcept {
+  // The first mbuf takes what fits after the room kept for the headers; a
+  // super-segment (TSO) continues in a chain of further mbufs.
+  const std::uint32_t first = std::min<std::uint32_t>(len, rte_pktmbuf_tailroom(m));
+  auto* p = reinterpret_cast<std::uint8_t*>(rte_pktmbuf_append(m, static_cast<std::uint16_t>(first)));
+  if (p == nullptr) return false;
+  t.sndbuf.copy_out(offset, first, p);
+  std::uint32_t done = first;
+  if (done == len) return true;
+  std::array<rte_mbuf*, 256> more;
+  const std::uint32_t n = (len - done + mbuf_room - 1) / mbuf_room;
+  if (n > more.size() || rte_pktmbuf_alloc_bulk(mp, more.data(), n) != 0) return false;
+  rte_mbuf* last = m;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    rte_mbuf* c = more[i];
+    const std::uint32_t k = std::min(len - done, mbuf_room);
+    t.sndbuf.copy_out(offset + done, k, rte_pktmbuf_mtod(c, std::uint8_t*));
+    c->data_len = static_cast<std::uint16_t>(k);
+    c->pkt_len = k;
+    last->next = c;
+    last = c;
+    m->pkt_len += k;
+    ++m->nb_segs;
+    done += k;
+  }
+  return true;
+}
+
+std::uint32_t Stack::Impl::tso_segment_size(const Tcb& t, std::size_t tcp_header_length) const noexcept {
+  // The port cuts a super-segment into frames of at most tso_max_frame bytes
+  // (net_tap counts the Ethernet header against the MTU, a NIC does not) and
+  // never more than the peer's MSS of payload.
+  const std::uint32_t frame = cfg.tso_max_frame != 0 ? cfg.tso_max_frame : cfg.mtu + 14u;
+  const std::uint32_t headers =
+      static_cast<std::uint32_t>(sizeof(wire::EthernetHeader) + sizeof(wire::Ipv4Header) + tcp_header_length);
+  return frame > headers ? std::min(t.mss, frame - headers) : 0;
+}
+
+std::uint32_t Stack::Impl::tso_payload_limit(const Tcb& t) const noexcept {
+  // How much output() may put into one super-segment: the configured cap, the
+  // 16-bit IPv4 total length, the segments the port makes of it and the mbufs
+  // of its chain. Never less than one MSS (a plain segment).
+  if (!tso_on) return t.mss;
+  const std::uint32_t hlen = sizeof(wire::TcpHeader) + (t.ts_ok ? 12u : 0u);
+  const std::uint32_t seg = tso_segment_size(t, hlen);
+  const std::uint32_t max_mbufs =
+      std::min<std::uint32_t>(cfg.tso_max_mbufs, 257);  // append_payload's array + 1
+  std::uint32_t limit =
+      std::min({cfg.tso_max_payload, 65535u - 20u - 60u, seg * cfg.tso_max_segments, max_mbufs * mbuf_room});
+  return std::max(limit, t.mss);
 }
 
 void Stack::Impl::send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t lport, TcpSeq seq, TcpSeq ack,
@@ -344,11 +458,34 @@ void Stack::Impl::send_rst(Ipv4Address rip, std::uint16_t rport, std::uint16_t l
   ip_output(m, rip, wire::kIpProtoTcp);
 }
 
-void Stack::Impl::send_challenge_ack(Tcb& t) noexcept {
-  // RFC 5961 §3.2/§4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. (The §7 rate
-  // limit is not implemented.)
+bool Stack::Impl::challenge_ack_allowed() noexcept {
+  // RFC 5961 §7 ACK throttling: at most challenge_ack_limit challenge ACKs per
+  // second for the whole stack, so a flood of forged RSTs, SYNs or ACKs cannot
+  // turn the stack into an ACK amplifier. A fixed budget shared by all
+  // connections would be a side channel (CVE-2016-5696: an off-path attacker
+  // counts the challenge ACKs it draws itself in a second to learn whether its
+  // guesses at another connection drew some), so each second's budget is drawn
+  // at random in [limit/2, limit] (Linux randomises it likewise).
+  const std::uint32_t limit = cfg.challenge_ack_limit;
+  if (limit == 0) return true;
+  const TimeUs second = now / 1'000'000;
+  if (second != challenge_second) {
+    challenge_second = second;
+    const std::uint32_t half = limit / 2;
+    challenge_budget = limit - static_cast<std::uint32_t>(mix(cfg.isn_secret ^ mix(second)) % (half + 1));
+  }
+  if (challenge_budget == 0) {
+    ++ctr.tcp_challenge_acks_suppressed;
+    return false;
+  }
+  --challenge_budget;
   ++ctr.tcp_challenge_acks;
-  send_segment(t, t.snd_max, 0, wire::kTcpAck);
+  return true;
+}
+
+void Stack::Impl::send_challenge_ack(Tcb& t) noexcept {
+  // RFC 5961 §3.2/§4.2: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>.
+  if (challenge_ack_allowed()) send_segment(t, t.snd_max, 0, wire::kTcpAck);
 }
 
 void Stack::Impl::output(Tcb& t) noexcept {
@@ -385,7 +522,7 @@ void Stack::Impl::output(Tcb& t) noexcept {
       if (offered >= t.snd_wnd || in_flight >= t.cwnd) break;
       const std::uint32_t room = std::min(t.snd_wnd - offered, t.cwnd - in_flight);
       const std::uint32_t unsent = static_cast<std::uint32_t>(data_end - t.snd_nxt);
-      std::uint32_t len = std::min({t.mss, unsent, room});
+      std::uint32_t len = std::min({tso_payload_limit(t), unsent, room});
       TcpSeq hole;
       std::uint32_t hole_len = 0;
       if (t.snd_nxt < t.snd_max && t.scoreboard.next_hole(t.snd_nxt, hole, hole_len) && hole == t.snd_nxt)
@@ -393,6 +530,13 @@ void Stack::Impl::output(Tcb& t) noexcept {
       // Sender silly window avoidance (RFC 9293 §3.8.6.2.1): a short segment
       // only when it carries the last queued byte or nothing is in flight.
       if (len < t.mss && len < unsent && in_flight > 0 && !(t.snd_nxt < t.snd_max)) break;
+      if (len > t.mss && len < unsent) {
+        // A super-segment (TSO) is cut into whole segments; only one carrying
+        // the last queued byte may end in a short one (as Linux's
+        // tcp_mss_split_point), the rest waits for more room.
+        const std::uint32_t seg = tso_segment_size(t, sizeof(wire::TcpHeader) + (t.ts_ok ? 12u : 0u));
+        if (seg > 0) len = std::max(len / seg * seg, t.mss);
+      }
       std::uint8_t flags = wire::kTcpAck;
       if (len == unsent) flags |= wire::kTcpPsh;
       if (t.snd_nxt < t.snd_max) {
@@ -689,13 +833,15 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
   rte_pktmbuf_adj(m, static_cast<std::uint16_t>(hlen));
   s.m = m;
 
-  auto it = flows.find(flow_key(ip.src, sport, dport));
-  if (it == flows.end()) {
+  constexpr std::uint32_t kNoFlow = UINT32_MAX;
+  const std::uint32_t* flow = flows.find(flow_key(ip.src, sport, dport));
+  std::uint32_t index = flow != nullptr ? *flow : kNoFlow;
+  if (index == kNoFlow) {
     // LISTEN (RFC 9293 §3.10.7.2) or CLOSED (§3.10.7.1).
     const bool syn_only = (s.flags & (wire::kTcpSyn | wire::kTcpAck | wire::kTcpRst)) == wire::kTcpSyn;
-    auto l = listeners.find(dport);
-    if (l != listeners.end() && syn_only) {
-      if (l->second.half_open >= cfg.syn_backlog) {
+    Listener* l = find_listener(dport);
+    if (l != nullptr && syn_only) {
+      if (l->half_open >= cfg.syn_backlog) {
         if (!cfg.syn_cookies) return drop(m, DropReason::kTcpBacklogFull);
         // RFC 4987 §3.6: answer from a cookie, keep no state.
         rte_pktmbuf_free(m);
@@ -707,7 +853,7 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
       Tcb* t = tcb_create(ip.src, sport, dport);
       if (t == nullptr) return drop(m, DropReason::kTcpBacklogFull);
       rte_pktmbuf_free(m);  // data on a SYN is not kept (it is retransmitted)
-      ++l->second.half_open;
+      ++l->half_open;
       t->half_open_counted = true;
       t->passive = true;
       t->irs = s.seq;
@@ -738,13 +884,11 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
       return;
     }
     const bool ack_only = (s.flags & (wire::kTcpSyn | wire::kTcpAck | wire::kTcpRst)) == wire::kTcpAck;
-    if (l != listeners.end() && ack_only && cfg.syn_cookies) {
-      if (Tcb* t = accept_syn_cookie(ip.src, sport, dport, s)) {
-        it = flows.find(t->key);
-      }
+    if (l != nullptr && ack_only && cfg.syn_cookies) {
+      if (Tcb* t = accept_syn_cookie(ip.src, sport, dport, s)) index = t->index;
     }
   }
-  if (it == flows.end()) {
+  if (index == kNoFlow) {
     // §3.10.7.1: an RST is dropped; otherwise answer with RST.
     if (s.flags & wire::kTcpRst) return drop(m, DropReason::kTcpNoConnection);
     ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpNoConnection)];
@@ -756,8 +900,7 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
     rte_pktmbuf_free(m);
     return;
   }
-  const std::uint32_t index = it->second;
-  Tcb& t = *conns[index];
+  Tcb& t = tcbs[index];
 
   if (t.state == TcpState::kSynSent) {
     // RFC 9293 §3.10.7.3.
@@ -906,20 +1049,19 @@ void Stack::Impl::tcp_input(rte_mbuf* m, const Ipv4Input& ip) noexcept {
   // RFC 5961 §5.2 blind data injection: the ACK must lie in
   // [SND.UNA - MAX.SND.WND, SND.NXT]; SND.MAX stands for SND.NXT after a
   // go-back-N retransmission rewound SND.NXT.
-  if (s.ack > t.snd_max) {
-    t.ack_now = true;
-    mark_dirty(t);
-    return drop(m, DropReason::kTcpBadAck);
-  }
-  if (s.ack < t.snd_una - t.max_snd_wnd) {
-    t.ack_now = true;
-    mark_dirty(t);
+  // The ACK answering either is a challenge ACK, throttled like the others
+  // (§7); it goes out with the connection's output at the end of the burst.
+  if (s.ack > t.snd_max || s.ack < t.snd_una - t.max_snd_wnd) {
+    if (challenge_ack_allowed()) {
+      t.ack_now = true;
+      mark_dirty(t);
+    }
     return drop(m, DropReason::kTcpBadAck);
   }
   // TS.Recent update (RFC 7323 §4.3): from a segment that covers RCV.NXT.
   if (t.ts_ok && s.options.has_timestamps && s.seq <= t.rcv_nxt) t.ts_recent = s.options.ts_val;
   process_ack(t, s);
-  if (!conns[index] || t.state == TcpState::kClosed) {
+  if (!t.in_use || t.state == TcpState::kClosed) {
     rte_pktmbuf_free(m);
     return;
   }
@@ -939,6 +1081,9 @@ void Stack::Impl::process_ack(Tcb& t, const TcpSegment& s) noexcept {
     const bool fin_now_acked = t.fin_queued && !t.fin_acked && s.ack == data_end + 1;
     const std::uint32_t data_acked = acked - (fin_now_acked ? 1 : 0);
     t.sndbuf.pop(data_acked);
+    // Everything sent is acknowledged and nothing waits: the block serves
+    // other connections until this one sends again.
+    if (t.sndbuf.size() == 0) sndbuf_release(t);
     if (fin_now_acked) t.fin_acked = true;
     t.snd_una = s.ack;
     if (t.snd_nxt < t.snd_una) t.snd_nxt = t.snd_una;
@@ -1074,13 +1219,13 @@ void Stack::Impl::process_data(Tcb& t, TcpSegment& s) noexcept {
   if (seq == t.rcv_nxt) {
     t.rcv_nxt = t.rcv_nxt + payload;
     if (payload > 0 && t.attached) {
-      t.rxq.push_back(m);
+      rxq_push(t, m);
       t.rxq_bytes += payload;
       emit(t, EventType::kReadable);
     } else {
       rte_pktmbuf_free(m);
     }
-    const bool had_ooo = !t.ooo.empty();
+    const bool had_ooo = t.ooo_count > 0;
     if (had_ooo) drain_ooo(t);
     // RFC 5681 §4.2: ACK at least every second full segment; at once when a
     // segment fills a gap. Delayed otherwise (RFC 1122 §4.2.3.2).
@@ -1096,26 +1241,43 @@ void Stack::Impl::process_data(Tcb& t, TcpSegment& s) noexcept {
   // (RFC 5681 §4.2) so the sender's fast retransmit can work.
   ++ctr.tcp_ooo_segments;
   t.ack_now = true;
-  if (t.ooo.size() >= cfg.reassembly_segments) {
+  // The array is full, or every array is lent to other connections: drop it,
+  // the peer sends it again.
+  if (t.ooo_count >= reassembly.segments()) {
     rte_pktmbuf_free(m);
     ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpReassemblyFull)];
     return;
   }
-  auto pos = std::lower_bound(t.ooo.begin(), t.ooo.end(), seq,
+  if (t.ooo_array == ReassemblyPool::kNone) {
+    t.ooo_array = reassembly.take();
+    if (t.ooo_array == ReassemblyPool::kNone) {
+      rte_pktmbuf_free(m);
+      ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpReassemblyFull)];
+      return;
+    }
+  }
+  const std::span<OooSegment> held = ooo(t);
+  auto pos = std::lower_bound(held.begin(), held.end(), seq,
                               [](const OooSegment& o, TcpSeq q) { return o.seq < q; });
-  if (pos != t.ooo.end() && pos->seq == seq && pos->payload >= payload && (pos->fin || !fin)) {
+  if (pos != held.end() && pos->seq == seq && pos->payload >= payload && (pos->fin || !fin)) {
     rte_pktmbuf_free(m);  // a duplicate of what we hold
     return;
   }
-  t.ooo.insert(pos, OooSegment{seq, payload, fin, m});
+  // Insert in order: shift the tail one place (room for it was checked above).
+  OooSegment* base = held.data();
+  const std::size_t at = static_cast<std::size_t>(pos - held.begin());
+  std::copy_backward(base + at, base + held.size(), base + held.size() + 1);
+  base[at] = OooSegment{seq, static_cast<std::uint16_t>(payload), fin, m};
+  ++t.ooo_count;
   t.ooo_bytes += payload;
 }
 
 void Stack::Impl::drain_ooo(Tcb& t) noexcept {
+  const std::span<OooSegment> held = ooo(t);
   std::size_t i = 0;
   bool fin = false;
-  while (i < t.ooo.size()) {
-    OooSegment& o = t.ooo[i];
+  while (i < held.size()) {
+    OooSegment& o = held[i];
     if (o.seq > t.rcv_nxt) break;  // still a gap before this one
     t.ooo_bytes -= o.payload;
     ++i;
@@ -1129,7 +1291,7 @@ void Stack::Impl::drain_ooo(Tcb& t) noexcept {
     const std::uint32_t fresh = o.payload - dup;
     t.rcv_nxt = t.rcv_nxt + fresh;
     if (fresh > 0 && t.attached) {
-      t.rxq.push_back(o.m);
+      rxq_push(t, o.m);
       t.rxq_bytes += fresh;
       emit(t, EventType::kReadable);
     } else {
@@ -1140,15 +1302,17 @@ void Stack::Impl::drain_ooo(Tcb& t) noexcept {
       break;
     }
   }
-  t.ooo.erase(t.ooo.begin(), t.ooo.begin() + static_cast<std::ptrdiff_t>(i));
+  std::copy(held.begin() + static_cast<std::ptrdiff_t>(i), held.end(), held.begin());
+  t.ooo_count -= static_cast<std::uint32_t>(i);
   if (fin) {
     // Anything held beyond the FIN is not data of this connection.
-    for (auto& o : t.ooo)
+    for (const OooSegment& o : ooo(t))
       rte_pktmbuf_free(o.m);
-    t.ooo.clear();
-    t.ooo_bytes = 0;
-    process_fin(t);
+    t.ooo_count = 0;
   }
+  // The gap is closed: the array serves other connections.
+  if (t.ooo_count == 0) ooo_release(t);
+  if (fin) process_fin(t);
 }
 
 void Stack::Impl::process_fin(Tcb& t) noexcept {
@@ -1213,7 +1377,7 @@ void Stack::Impl::tcp_timer(Tcb& t) noexcept {
               "rcv_adv %u fin_q %d fin_acked %d rxq %zu ooo %zu ts_recent %u\n",
               tcp_state_name(t.state), t.local_port, t.remote_port, t.snd_una.raw(), t.snd_nxt.raw(),
               t.snd_max.raw(), t.data_end().raw(), t.snd_wnd, t.cwnd, t.rcv_nxt.raw(), t.rcv_adv.raw(),
-              t.fin_queued, t.fin_acked, t.rxq_bytes, t.ooo.size(), t.ts_recent);
+              t.fin_queued, t.fin_acked, t.rxq_bytes, std::size_t{t.ooo_count}, t.ts_recent);
         }
         if (t.synchronized() || t.state == TcpState::kSynReceived) {
           send_rst(t.remote_ip, t.remote_port, t.local_port, t.snd_nxt, TcpSeq(0), wire::kTcpRst);
@@ -1283,8 +1447,9 @@ void Stack::Impl::tcp_timer(Tcb& t) noexcept {
 
 Status Stack::listen(std::uint16_t port) noexcept {
   Impl& s = *impl_;
-  if (s.listeners.count(port)) return Status::kInUse;
-  s.listeners.emplace(port, Impl::Listener{});
+  if (s.find_listener(port) != nullptr) return Status::kInUse;
+  if (s.listener_count >= s.cfg.max_listeners) return Status::kTooManyListeners;
+  s.listeners[s.listener_count++] = Impl::Listener{port, 0};
   return Status::kOk;
 }
 
@@ -1295,7 +1460,7 @@ Status Stack::connect(Ipv4Address ip, std::uint16_t port, ConnId& out) noexcept 
     const std::uint16_t lport = s.next_ephemeral;
     s.next_ephemeral =
         lport >= s.cfg.ephemeral_last ? s.cfg.ephemeral_first : static_cast<std::uint16_t>(lport + 1);
-    if (s.listeners.count(lport) || s.flows.count(Impl::flow_key(ip, port, lport))) continue;
+    if (s.find_listener(lport) != nullptr || s.flows.contains(Impl::flow_key(ip, port, lport))) continue;
     if (s.cfg.rss && s.cfg.rss->queue_for(ip, port, s.cfg.ip, lport) != s.cfg.rss->queue) continue;
     Tcb* t = s.tcb_create(ip, port, lport);
     if (t == nullptr) return Status::kTooManyConnections;
@@ -1330,6 +1495,14 @@ std::size_t Stack::send(ConnId c, std::span<const std::uint8_t> data) noexcept {
       t->state != TcpState::kSynSent && t->state != TcpState::kSynReceived) {
     return 0;
   }
+  if (t->sndbuf.storage() == nullptr && !data.empty()) {
+    std::uint8_t* block = s.send_buffers.take();
+    if (block == nullptr) {
+      t->want_writable = true;
+      return 0;
+    }
+    t->sndbuf.attach(block);
+  }
   const std::size_t n = t->sndbuf.push(data);
   if (n < data.size()) t->want_writable = true;
   if (n > 0) s.mark_dirty(*t);
@@ -1355,9 +1528,8 @@ RecvChain Stack::recv(ConnId c) noexcept {
   RecvChain chain;
   Tcb* t = s.find(c);
   if (t == nullptr) return chain;
-  while (!t->rxq.empty() && !chain.full()) {
-    rte_mbuf* m = t->rxq.front();
-    t->rxq.pop_front();
+  while (t->rxq_head != nullptr && !chain.full()) {
+    rte_mbuf* m = s.rxq_pop(*t);
     t->rxq_bytes -= m->data_len;
     chain.push(m);
   }

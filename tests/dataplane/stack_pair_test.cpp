@@ -49,10 +49,12 @@ void print(const char* what, const SimResult& r, const Stack& a, const Stack& b)
   for (const Stack* s : {&a, &b}) {
     const auto& c = s->counters();
     std::printf(
-        "  %s: rst sent %llu received %llu, timeouts %llu, challenge acks %llu, ooo %llu, probes %llu\n",
+        "  %s: rst sent %llu received %llu, timeouts %llu, challenge acks %llu (%llu suppressed), ooo %llu, "
+        "probes %llu\n",
         s == &a ? "a" : "b", static_cast<unsigned long long>(c.tcp_rsts_sent),
         static_cast<unsigned long long>(c.tcp_rsts_received), static_cast<unsigned long long>(c.tcp_timeouts),
         static_cast<unsigned long long>(c.tcp_challenge_acks),
+        static_cast<unsigned long long>(c.tcp_challenge_acks_suppressed),
         static_cast<unsigned long long>(c.tcp_ooo_segments),
         static_cast<unsigned long long>(c.tcp_zero_window_probes));
     for (std::size_t i = 0; i < s->counters().drops.size(); ++i) {

@@ -102,13 +102,15 @@ void print_counters(const Stack& s) {
   const StackCounters& c = s.counters();
   std::printf(
       "COUNTERS {\"connections\": %zu, \"passive_opens\": %llu, \"active_opens\": %llu, "
-      "\"challenge_acks\": %llu, \"zero_window_probes\": %llu, \"syn_cookies_sent\": %llu, "
+      "\"challenge_acks\": %llu, \"challenge_acks_suppressed\": %llu, \"zero_window_probes\": %llu, "
+      "\"syn_cookies_sent\": %llu, "
       "\"syn_cookies_accepted\": %llu, \"rsts_sent\": %llu, \"rsts_received\": %llu, "
       "\"retransmits\": %llu, \"drops_out_of_window\": %llu, \"drops_no_connection\": %llu, "
       "\"drops_backlog_full\": %llu}\n",
       s.connection_count(), static_cast<unsigned long long>(c.tcp_passive_opens),
       static_cast<unsigned long long>(c.tcp_active_opens),
       static_cast<unsigned long long>(c.tcp_challenge_acks),
+      static_cast<unsigned long long>(c.tcp_challenge_acks_suppressed),
       static_cast<unsigned long long>(c.tcp_zero_window_probes),
       static_cast<unsigned long long>(c.tcp_syn_cookies_sent),
       static_cast<unsigned long long>(c.tcp_syn_cookies_accepted),

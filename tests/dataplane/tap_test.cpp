@@ -1,6 +1,7 @@
 // Linux as the peer over net_tap: the kernel's TCP connects to the DPDK echo
 // server (a Python socket client checks every byte), and the DPDK client
-// connects to a kernel echo server (Python). Also ICMP echo from the kernel
+// connects to a kernel echo server (Python), also with TCP segmentation
+// offload (net_tap segments in the PMD). Also ICMP echo from the kernel
 // (ping). Needs root; the tap interface and its 10.x address exist only while
 // the test runs.
 
@@ -165,12 +166,22 @@ class TapTest : public ::testing::Test {
     sh("sysctl -qw net.ipv6.conf." + kIface + ".disable_ipv6=1");
     port_->wait_link_up(2000);
     io_ = new PortQueue(*id, 0);
+    make_stack(false);
+  }
+
+  // The stack on the port's queue: software segmentation, or TSO as the port
+  // offers it. Replacing it drops the old one's connections.
+  static void make_stack(bool tso) {
+    delete stack_;
     StackConfig c;
     c.mac = port_->mac();
     c.ip = *Ipv4Address::parse(kDpdkIp);
     c.tx_ipv4_checksum_offload = port_->caps().tx_ipv4_checksum;
     c.tx_tcp_checksum_offload = port_->caps().tx_tcp_checksum;
     c.rx_checksum_offload = port_->caps().rx_checksum;
+    c.tso = tso && port_->caps().tso;
+    c.tso_max_mbufs = port_->caps().tso_max_mbufs;
+    c.tso_max_frame = port_->caps().tso_max_frame;
     c.receive_buffer = 256 * 1024;
     c.send_buffer = 256 * 1024;
     c.time_wait = 1'000'000;
@@ -400,6 +411,52 @@ TEST_F(TapTest, TimeWaitDrainsAndCountersAddUp) {
               port_->mac().to_string().c_str(), port_->caps().driver.c_str(), port_->caps().tx_ipv4_checksum,
               port_->caps().tx_tcp_checksum, port_->caps().rx_checksum, port_->caps().tso,
               port_->link().to_string().c_str());
+}
+
+// TSO (last: it replaces the suite's stack): the DPDK client's bulk data
+// leaves as super-segments of up to 64 KiB that net_tap cuts into MSS-sized
+// segments (rte_gso in the PMD); the kernel echo server returns every byte
+// and the client checks them. No super-segment may be refused by the port.
+TEST_F(TapTest, TsoDpdkClientSendsMegabytesToAKernelServerByteExact) {
+  ASSERT_TRUE(port_->caps().tso) << "net_tap offers TSO (DPDK 22.11)";
+  EXPECT_EQ(port_->caps().tso_max_frame, 1500) << "net_tap counts the Ethernet header against the MTU";
+  make_stack(true);
+  ASSERT_TRUE(stack_->config().tso);
+  const PortStats port_before = port_->stats();
+  const std::vector<std::uint64_t> sizes = {1, 100'000, 8'000'000};
+  const std::string ready = "/tmp/mxdp_tap_tso_ready_" + std::to_string(getpid());
+  std::remove(ready.c_str());
+  const pid_t server =
+      spawn({"/usr/bin/python3", "-c", kPyServer, kKernelIp, "9008", std::to_string(sizes.size()), ready});
+  for (int i = 0; i < 500 && access(ready.c_str(), F_OK) != 0; ++i)
+    usleep(10'000);
+  for (const std::uint64_t size : sizes) {
+    EchoClient client(*stack_, *Ipv4Address::parse(kKernelIp), 9008, size);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(180);
+    while (!client.done() && std::chrono::steady_clock::now() < end) {
+      stack_->poll(tsc_now_us());
+      client.run();
+    }
+    EXPECT_TRUE(client.done()) << "timed out at size " << size;
+    EXPECT_EQ(client.error(), "") << "size " << size;
+  }
+  NoApp app;
+  EXPECT_EQ(run_with(server, app, 30), 0);
+  std::remove(ready.c_str());
+  const StackCounters& c = stack_->counters();
+  const PortStats port_after = port_->stats();
+  std::printf(
+      "tso: %llu super-segments, %llu packets and %llu bytes sent, %llu retransmits; port: %llu packets out, "
+      "%llu errors\n",
+      static_cast<unsigned long long>(c.tcp_tso_sends), static_cast<unsigned long long>(c.tx_packets),
+      static_cast<unsigned long long>(c.tx_bytes), static_cast<unsigned long long>(c.tcp_retransmits),
+      static_cast<unsigned long long>(port_after.tx_packets - port_before.tx_packets),
+      static_cast<unsigned long long>(port_after.tx_errors - port_before.tx_errors));
+  EXPECT_GT(c.tcp_tso_sends, 0u);
+  EXPECT_EQ(c.drop(DropReason::kTxFull), 0u) << "the port refused packets";
+  EXPECT_EQ(port_after.tx_errors, port_before.tx_errors);
+  // The port made more packets than the stack handed it: it segmented.
+  EXPECT_GT(port_after.tx_packets - port_before.tx_packets, c.tx_packets);
 }
 
 }  // namespace

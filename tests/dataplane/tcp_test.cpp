@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -145,7 +146,10 @@ class TcpTest : public ::testing::Test {
       const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(b.data() + 14);
       if (ip->protocol != wire::kIpProtoTcp) continue;
       const auto* t = reinterpret_cast<const wire::TcpHeader*>(b.data() + 34);
-      EXPECT_EQ(tcp_checksum(kOurIp, kPeerIp, b.subspan(34, ip->total_length.host() - 20u)), 0);
+      // With checksum offload the port completes the checksum.
+      if (!mbuf_tx_offloads(m).tcp_checksum) {
+        EXPECT_EQ(tcp_checksum(kOurIp, kPeerIp, b.subspan(34, ip->total_length.host() - 20u)), 0);
+      }
       Seg s;
       s.flags = t->flags;
       s.seq = t->seq.host();
@@ -335,6 +339,164 @@ TEST_F(TcpTest, RstInWindowButNotExactGetsAChallengeAck) {
   EXPECT_EQ(stack_->info(c)->state, TcpState::kClosed);
   EXPECT_EQ(stack_->close(c), Status::kOk);
   EXPECT_EQ(stack_->connection_count(), 0u);
+}
+
+// RFC 5961 §7: a flood of in-window RSTs that are not exact draws at most
+// challenge_ack_limit challenge ACKs per second (at least half of it: the
+// budget is randomised); the rest are counted as suppressed, and the
+// connection stays up and still resets on an exact RST.
+TEST_F(TcpTest, ChallengeAcksAreRateLimitedPerSecond) {
+  const ConnId c = establish();
+  const std::uint32_t limit = stack_->config().challenge_ack_limit;
+  ASSERT_EQ(limit, 1000u) << "the default, as Linux's tcp_challenge_ack_limit";
+  constexpr std::uint32_t kFlood = 2500;  // per second
+  std::uint64_t total_acks = 0;
+  for (int second = 0; second < 3; ++second) {
+    std::uint32_t acks = 0;
+    for (std::uint32_t i = 0; i < kFlood; ++i) {
+      inject(wire::kTcpRst, irs_ + 2 + i % 1000, 0, 0);
+      if (i % 256 == 255 || i + 1 == kFlood) {
+        for (const Seg& s : out()) {
+          EXPECT_EQ(s.flags, wire::kTcpAck);
+          EXPECT_EQ(s.ack, irs_ + 1);
+          ++acks;
+        }
+      }
+    }
+    EXPECT_LE(acks, limit) << "second " << second;
+    EXPECT_GE(acks, limit / 2) << "second " << second;
+    total_acks += acks;
+    ASSERT_EQ(stack_->info(c)->state, TcpState::kEstablished);
+    advance(1'000'000);  // the next second: a fresh budget
+    out();
+  }
+  const StackCounters& k = stack_->counters();
+  EXPECT_EQ(k.tcp_challenge_acks, total_acks);
+  EXPECT_EQ(k.tcp_challenge_acks + k.tcp_challenge_acks_suppressed, 3u * kFlood);
+  EXPECT_EQ(k.tcp_rsts_received, 3u * kFlood);
+  // With the second's budget spent, an exact RST still takes effect.
+  for (std::uint32_t i = 0; i < limit; ++i)
+    inject(wire::kTcpRst, irs_ + 2, 0, 0);
+  out();
+  const std::uint64_t suppressed = stack_->counters().tcp_challenge_acks_suppressed;
+  inject(wire::kTcpRst, irs_ + 2, 0, 0);
+  EXPECT_TRUE(out().empty()) << "budget spent: no challenge ACK";
+  EXPECT_EQ(stack_->counters().tcp_challenge_acks_suppressed, suppressed + 1);
+  inject(wire::kTcpRst, irs_ + 1, 0, 0);
+  EXPECT_TRUE(has_event(events(), EventType::kReset));
+  EXPECT_EQ(stack_->close(c), Status::kOk);
+}
+
+TEST_F(TcpTest, ChallengeAckLimitZeroMeansUnlimited) {
+  StackConfig cfg;
+  cfg.challenge_ack_limit = 0;
+  make_stack(cfg);
+  const ConnId c = establish();
+  std::size_t acks = 0;
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    inject(wire::kTcpSyn, irs_ + 5, 0, 65535);  // RFC 5961 §4.2: also a challenge ACK
+    if (i % 256 == 255) acks += out().size();
+  }
+  acks += out().size();
+  EXPECT_EQ(acks, 3000u);
+  EXPECT_EQ(stack_->counters().tcp_challenge_acks_suppressed, 0u);
+  EXPECT_EQ(stack_->info(c)->state, TcpState::kEstablished);
+}
+
+TEST_F(TcpTest, AckOutsideTheWindowIsAChallengeAckUnderTheSameLimit) {
+  StackConfig cfg;
+  cfg.challenge_ack_limit = 4;  // budget 2..4 per second
+  make_stack(cfg);
+  establish();
+  std::size_t acks = 0;
+  for (int i = 0; i < 20; ++i) {
+    inject(wire::kTcpAck, irs_ + 1, iss_ + 100000, 65535, "", ts_opt());  // RFC 5961 §5.2
+    acks += out().size();
+  }
+  EXPECT_GE(acks, 2u);
+  EXPECT_LE(acks, 4u);
+  EXPECT_EQ(stack_->counters().tcp_challenge_acks, acks);
+  EXPECT_EQ(stack_->counters().tcp_challenge_acks_suppressed, 20u - acks);
+  EXPECT_EQ(stack_->counters().drop(DropReason::kTcpBadAck), 20u);
+}
+
+// TSO: with the port segmenting, a send of many MSS goes out as one chain of
+// mbufs with RTE_MBUF_F_TX_TCP_SEG, tso_segsz = the MSS, whole segments only,
+// bounded by cwnd, and the TCP checksum field holding the pseudo-header sum
+// without the length (DPDK's TSO convention). A retransmission after a
+// timeout is a plain MSS-sized segment.
+TEST_F(TcpTest, TsoSendsSuperSegmentsBoundedByCwndAndRetransmitsPlainSegments) {
+  StackConfig cfg;
+  cfg.tso = true;
+  cfg.tx_ipv4_checksum_offload = cfg.tx_tcp_checksum_offload = true;
+  cfg.send_buffer = 256 * 1024;
+  make_stack(cfg);
+  const ConnId c = establish();  // MSS 1460 with timestamps: 1448 per segment; cwnd 10 segments
+  constexpr std::uint32_t kMss = 1448;
+  std::vector<std::uint8_t> data(100'000);
+  for (std::size_t i = 0; i < data.size(); ++i)
+    data[i] = static_cast<std::uint8_t>(i * 13 + i / 251);
+  ASSERT_EQ(stack_->send(c, data), data.size());
+  stack_->flush();
+
+  struct Sent {
+    MbufTxOffloads o;
+    std::vector<std::uint8_t> bytes;
+  };
+  auto take = [&] {
+    stack_->flush();
+    std::vector<Sent> r;
+    for (rte_mbuf* m : io_.sent)
+      r.push_back(Sent{mbuf_tx_offloads(m), mbuf_copy(m)});
+    drop_captured();
+    return r;
+  };
+  auto check_super = [&](const Sent& s, std::uint32_t offset, std::uint32_t len) {
+    EXPECT_TRUE(s.o.tcp_segmentation);
+    EXPECT_TRUE(s.o.tcp_checksum);
+    EXPECT_TRUE(s.o.ipv4);
+    EXPECT_TRUE(s.o.ip_checksum);
+    EXPECT_EQ(s.o.tso_segsz, kMss);
+    EXPECT_EQ(s.o.l2_len, 14);
+    EXPECT_EQ(s.o.l3_len, 20);
+    EXPECT_EQ(s.o.l4_len, 32);
+    EXPECT_GT(s.o.segments, 1) << "a chain of mbufs";
+    ASSERT_EQ(s.bytes.size(), 14u + 20 + 32 + len);
+    const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(s.bytes.data() + 14);
+    EXPECT_EQ(ip->total_length.host(), 20u + 32 + len);
+    const auto* t = reinterpret_cast<const wire::TcpHeader*>(s.bytes.data() + 34);
+    EXPECT_EQ(t->seq.host(), iss_ + 1 + offset);
+    std::uint32_t phdr = pseudo_header_sum(kOurIp, kPeerIp, wire::kIpProtoTcp, 0);
+    while (phdr >> 16)
+      phdr = (phdr & 0xffff) + (phdr >> 16);
+    EXPECT_EQ(t->checksum.host(), phdr) << "the pseudo-header sum without the length";
+    EXPECT_TRUE(std::equal(s.bytes.begin() + 66, s.bytes.end(), data.begin() + offset)) << "payload";
+  };
+
+  auto s = take();
+  ASSERT_EQ(s.size(), 1u) << "the initial window as one super-segment";
+  check_super(s[0], 0, 10 * kMss);
+  EXPECT_EQ(stack_->counters().tcp_tso_sends, 1u);
+
+  // Slow start: cwnd + 1 MSS; the next super-segment is 11 MSS.
+  inject(wire::kTcpAck, irs_ + 1, iss_ + 1 + 10 * kMss, 65535, "", ts_opt());
+  s = take();
+  ASSERT_EQ(s.size(), 1u);
+  check_super(s[0], 10 * kMss, 11 * kMss);
+  EXPECT_EQ(stack_->counters().tcp_tso_sends, 2u);
+
+  // No ACK: the retransmission timer (200 ms: RTO.min after a tiny RTT)
+  // goes back to SND.UNA with cwnd 1 MSS, a plain segment.
+  advance(250'000);
+  s = take();
+  ASSERT_GE(s.size(), 1u);
+  EXPECT_FALSE(s[0].o.tcp_segmentation);
+  EXPECT_EQ(s[0].o.segments, 1);
+  ASSERT_EQ(s[0].bytes.size(), 14u + 20 + 32 + kMss);
+  EXPECT_EQ(reinterpret_cast<const wire::TcpHeader*>(s[0].bytes.data() + 34)->seq.host(),
+            iss_ + 1 + 10 * kMss);
+  EXPECT_EQ(stack_->counters().tcp_rto_expiries, 1u);
+  EXPECT_EQ(stack_->counters().tcp_tso_sends, 2u);
 }
 
 TEST_F(TcpTest, SynOnAnEstablishedConnectionGetsAChallengeAck) {

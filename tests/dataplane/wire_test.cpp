@@ -1,18 +1,21 @@
 // Unit tests for the DPDK-free parts of the dataplane, on crafted packets:
 // byte order, wire struct layout, checksums, sequence numbers, TCP options,
-// Ethernet classification, ARP, IPv4 input checks, ICMP echo, timer wheel and
-// the send buffer.
+// Ethernet classification, ARP, IPv4 input checks, ICMP echo, timer wheel, the
+// send buffer and the fixed-capacity hash map.
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
+#include <random>
+#include <unordered_map>
 #include <vector>
 
 #include "dataplane/addresses.hpp"
 #include "dataplane/arp.hpp"
 #include "dataplane/checksum.hpp"
 #include "dataplane/ethernet.hpp"
+#include "dataplane/fixed_hash_map.hpp"
 #include "dataplane/icmp.hpp"
 #include "dataplane/ipv4.hpp"
 #include "dataplane/rss.hpp"
@@ -420,7 +423,7 @@ TEST(Icmp, RejectsBadChecksumsShortMessagesAndOtherTypes) {
 }
 
 TEST(TimerWheel, FiresInDeadlineWindowsIncludingFarAndPast) {
-  TimerWheel w(1000, 64, 0);
+  TimerWheel w(1000, 64, 8, 0);
   w.schedule(1, 5'000);
   w.schedule(2, 5'500);
   w.schedule(3, 200'000);  // beyond one rotation (64 ms)
@@ -448,8 +451,108 @@ TEST(TimerWheel, FiresInDeadlineWindowsIncludingFarAndPast) {
   EXPECT_EQ(w.earliest(), kNever);
 }
 
+TEST(TimerWheel, SchedulingAgainMovesTheEntryAndCancelRemovesIt) {
+  TimerWheel w(1000, 64, 8, 0);
+  w.schedule(1, 50'000);
+  w.schedule(1, 3'000);  // earlier: replaces, one entry per id
+  w.schedule(2, 4'000);
+  w.schedule(3, 4'500);
+  EXPECT_EQ(w.size(), 3u);
+  w.cancel(3);
+  w.cancel(3);  // cancelling twice is harmless
+  EXPECT_EQ(w.size(), 2u);
+  std::vector<TimerWheel::Entry> due;
+  w.advance(10'000, due);
+  ASSERT_EQ(due.size(), 2u);
+  EXPECT_EQ(due[0].id, 1u);
+  EXPECT_EQ(due[0].deadline, 3'000u);
+  EXPECT_EQ(due[1].id, 2u);
+  due.clear();
+  w.advance(100'000, due);
+  EXPECT_TRUE(due.empty()) << "the replaced 50 ms entry is gone";
+  EXPECT_EQ(w.size(), 0u);
+  // An id on the due list that is scheduled again before it is popped leaves it.
+  w.schedule(4, 101'000);
+  w.schedule(5, 101'000);
+  w.advance(102'000);
+  w.schedule(5, 200'000);
+  TimerWheel::Entry e{};
+  ASSERT_TRUE(w.pop_due(e));
+  EXPECT_EQ(e.id, 4u);
+  EXPECT_FALSE(w.pop_due(e));
+  EXPECT_EQ(w.earliest(), 200'000u);
+  w.schedule(100, 1);  // beyond the ids: ignored
+  EXPECT_EQ(w.size(), 1u);
+}
+
+TEST(FixedHashMap, MatchesAReferenceMapUnderChurnWithoutTombstones) {
+  // Keys drawn from a small range so inserts, hits, misses and erases mix,
+  // and clusters form and are shifted back on erase.
+  FixedHashMap<std::uint32_t> map(64, 1234);
+  std::unordered_map<std::uint64_t, std::uint32_t> ref;
+  std::mt19937_64 rng(5);
+  for (int step = 0; step < 200'000; ++step) {
+    const std::uint64_t key = rng() % 200;
+    const auto op = rng() % 3;
+    if (op == 0) {
+      bool inserted = false;
+      std::uint32_t* v = map.try_emplace(key, inserted);
+      if (ref.count(key) != 0) {
+        ASSERT_NE(v, nullptr);
+        EXPECT_FALSE(inserted);
+        EXPECT_EQ(*v, ref[key]);
+      } else if (ref.size() >= 64) {
+        EXPECT_EQ(v, nullptr) << "full";
+      } else {
+        ASSERT_NE(v, nullptr);
+        EXPECT_TRUE(inserted);
+        EXPECT_EQ(*v, 0u) << "value-initialised";
+        *v = static_cast<std::uint32_t>(step);
+        ref[key] = static_cast<std::uint32_t>(step);
+      }
+    } else if (op == 1) {
+      EXPECT_EQ(map.erase(key), ref.erase(key) == 1);
+    } else {
+      const std::uint32_t* v = map.find(key);
+      ASSERT_EQ(v != nullptr, ref.count(key) == 1) << "key " << key << " step " << step;
+      if (v != nullptr) {
+        EXPECT_EQ(*v, ref[key]);
+      }
+    }
+    ASSERT_EQ(map.size(), ref.size());
+  }
+  // erase_if removes exactly the matching entries.
+  map.erase_if([](std::uint64_t k, const std::uint32_t&) { return k % 2 == 0; });
+  std::size_t odd = 0;
+  for (const auto& [k, v] : ref) {
+    EXPECT_EQ(map.contains(k), k % 2 == 1);
+    odd += k % 2;
+  }
+  EXPECT_EQ(map.size(), odd);
+  std::size_t seen = 0;
+  map.for_each([&](std::uint64_t k, const std::uint32_t& v) {
+    ++seen;
+    EXPECT_EQ(ref.at(k), v);
+  });
+  EXPECT_EQ(seen, odd);
+}
+
+TEST(Arp, CacheIsBoundedAndReplacesTheLongestIdleEntry) {
+  ArpCache cache(60'000'000, 4);
+  for (std::uint8_t i = 1; i <= 4; ++i)
+    cache.update(Ipv4Address::from_octets(10, 0, 0, i), kPeerMac, 1000 * i);
+  EXPECT_EQ(cache.size(), 4u);
+  cache.update(Ipv4Address::from_octets(10, 0, 0, 1), kPeerMac, 9000);  // .2 is now the longest idle
+  cache.update(Ipv4Address::from_octets(10, 0, 0, 5), kPeerMac, 10'000);
+  EXPECT_EQ(cache.size(), 4u);
+  EXPECT_FALSE(cache.contains(Ipv4Address::from_octets(10, 0, 0, 2)));
+  for (std::uint8_t i : {1, 3, 4, 5})
+    EXPECT_TRUE(cache.contains(Ipv4Address::from_octets(10, 0, 0, i)));
+}
+
 TEST(SendBuffer, WrapsAroundAndCopiesOutAtOffsets) {
-  SendBuffer b(8);
+  std::array<std::uint8_t, 8> storage{};
+  SendBuffer b(8, storage.data());
   const Bytes in{1, 2, 3, 4, 5, 6};
   EXPECT_EQ(b.push(in), 6u);
   b.pop(4);
@@ -461,6 +564,24 @@ TEST(SendBuffer, WrapsAroundAndCopiesOutAtOffsets) {
   EXPECT_EQ(out, (Bytes{6, 7, 8, 9, 10}));
   b.pop(100);
   EXPECT_EQ(b.size(), 0u);
+  EXPECT_EQ(b.detach(), storage.data());
+  EXPECT_EQ(b.push(in), 0u) << "no storage, no bytes";
+}
+
+TEST(SendBuffer, PoolRecyclesBlocksAndAllocatesOnlyPastItsHighWaterMark) {
+  SendBufferPool pool(4096, 2);
+  std::uint8_t* a = pool.take();
+  std::uint8_t* b = pool.take();
+  EXPECT_EQ(pool.allocated(), 0u) << "both reserved";
+  std::uint8_t* c = pool.take();
+  EXPECT_EQ(pool.allocated(), 1u);
+  pool.give(b);
+  EXPECT_EQ(pool.take(), b) << "a returned block is reused first";
+  EXPECT_EQ(pool.allocated(), 1u);
+  std::memset(a, 1, 4096);
+  pool.give(a);
+  pool.give(b);
+  pool.give(c);
 }
 
 // Microsoft RSS verification suite: the default key and IPv4/TCP inputs.
