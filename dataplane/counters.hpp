@@ -79,6 +79,7 @@ struct StackCounters {
   std::uint64_t tcp_sack_recoveries = 0;       // loss recoveries driven by SACK (RFC 6675)
   std::uint64_t tcp_sack_skipped_bytes = 0;    // SACKed bytes a retransmission did not resend
   std::uint64_t tcp_tso_sends = 0;             // super-segments handed to the port to segment (TSO)
+  std::uint64_t tcp_sack_blocks_trimmed = 0;   // SACK blocks left off a full data segment to fit the MTU
 
   std::uint64_t drop(DropReason r) const noexcept { return drops[static_cast<std::size_t>(r)]; }
   std::uint64_t total_drops() const noexcept {

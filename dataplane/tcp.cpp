@@ -317,11 +317,20 @@ bool Stack::Impl::send_segment(Tcb& t, TcpSeq seq, std::uint32_t len, std::uint8
     o.ts_val = static_cast<std::uint32_t>(now / 1000);
     o.ts_ecr = t.ts_recent;
   }
-  const std::size_t optlen = tcp_options_length(o);
-  const std::size_t hlen = sizeof(wire::TcpHeader) + optlen;
   // More than one MSS is a super-segment for the port to cut (output() sends
   // one only when tso_on).
   const bool tso = len > t.mss;
+  // t.mss leaves room for the timestamps option only: SACK blocks on a full
+  // data segment would push the frame past the MTU. Send as many blocks as
+  // fit (RFC 2018 §4 asks for as many as possible, not all); the pure ACKs
+  // the receive path sends carry them all.
+  while (!o.sack.empty() && !tso &&
+         sizeof(wire::Ipv4Header) + sizeof(wire::TcpHeader) + tcp_options_length(o) + len > cfg.mtu) {
+    o.sack = o.sack.first(o.sack.size() - 1);
+    ++ctr.tcp_sack_blocks_trimmed;
+  }
+  const std::size_t optlen = tcp_options_length(o);
+  const std::size_t hlen = sizeof(wire::TcpHeader) + optlen;
   if (len > 0) {
     const std::uint32_t offset = static_cast<std::uint32_t>(seq - t.snd_una) - (t.syn_acked ? 0 : 1);
     if (!append_payload(t, m, offset, len)) {
@@ -1540,8 +1549,8 @@ RecvChain Stack::recv(ConnId c) noexcept {
 
 std::span<const std::uint8_t> Stack::peek(ConnId c) const noexcept {
   const Tcb* t = impl_->find(c);
-  if (t == nullptr || t->rxq.empty()) return {};
-  const rte_mbuf* m = t->rxq.front();
+  if (t == nullptr || t->rxq_head == nullptr) return {};
+  const rte_mbuf* m = t->rxq_head;
   return {rte_pktmbuf_mtod(m, const std::uint8_t*), m->data_len};
 }
 

@@ -45,6 +45,7 @@ struct Seg {
   std::uint32_t seq = 0, ack = 0;
   std::uint16_t window = 0, sport = 0, dport = 0;
   std::string payload;
+  std::size_t tcp_header = 0;  // with options
   TcpOptions opt;
   bool has(std::uint8_t f) const { return (flags & f) == f; }
 };
@@ -158,6 +159,7 @@ class TcpTest : public ::testing::Test {
       s.sport = t->src_port.host();
       s.dport = t->dst_port.host();
       s.opt = tcp_parse_options(b.subspan(54, t->header_length() - 20));
+      s.tcp_header = t->header_length();
       const std::size_t off = 34 + t->header_length();
       s.payload.assign(reinterpret_cast<const char*>(b.data() + off),
                        ip->total_length.host() - 20u - t->header_length());
@@ -304,6 +306,30 @@ TEST_F(TcpTest, SackBlocksDescribeHeldData) {
   // The parser skips SACK blocks; check the raw option is there by length:
   // timestamps (12) + SACK (4 + 8) = 24 bytes of options.
   EXPECT_TRUE(s[0].opt.has_timestamps);
+}
+
+// A full-sized data segment sent while out-of-order data is held carries
+// only the SACK blocks that fit in the MTU (the MSS leaves room for the
+// timestamps option only); the ACKs of the receive path carry them all.
+TEST_F(TcpTest, SackBlocksOnAFullDataSegmentStayWithinTheMtu) {
+  const ConnId c = establish();
+  for (std::uint32_t gap = 0; gap < 4; ++gap)
+    inject(wire::kTcpAck, irs_ + 11 + 20 * gap, iss_ + 1, 65535, "xxxxx", ts_opt());
+  out();
+  const std::string data(4000, 'd');
+  ASSERT_EQ(stack_->send(c, std::span(reinterpret_cast<const std::uint8_t*>(data.data()), data.size())),
+            data.size());
+  stack_->poll(now_);
+  std::size_t full = 0;
+  for (const Seg& seg : out()) {
+    if (seg.payload.empty()) continue;
+    // The IP packet: IPv4 header (20) + TCP header with options + data.
+    EXPECT_LE(20 + seg.tcp_header + seg.payload.size(), 1500u)
+        << seg.tcp_header << " + " << seg.payload.size();
+    full += seg.payload.size() == 1448 ? 1 : 0;
+  }
+  EXPECT_GT(full, 0u);
+  EXPECT_GT(stack_->counters().tcp_sack_blocks_trimmed, 0u);
 }
 
 TEST_F(TcpTest, DuplicateAndOverlappingDataIsTrimmed) {

@@ -68,6 +68,8 @@ void add_stack_counters(std::map<std::string, std::uint64_t>& out, const std::st
   out[side + ".tcp_retransmits"] += c.tcp_retransmits;
   out[side + ".tcp_rsts_sent"] += c.tcp_rsts_sent;
   out[side + ".tcp_rsts_received"] += c.tcp_rsts_received;
+  out[side + ".tcp_challenge_acks_suppressed"] += c.tcp_challenge_acks_suppressed;
+  out[side + ".tcp_tso_sends"] += c.tcp_tso_sends;
   for (std::size_t r = 0; r < c.drops.size(); ++r)
     if (c.drops[r] != 0)
       out[side + ".drop." + std::string(drop_reason_name(static_cast<DropReason>(r)))] += c.drops[r];
@@ -117,6 +119,11 @@ StackConfig stack_config(const Port& port, Ipv4Address ip, std::uint8_t prefix, 
   c.tx_ipv4_checksum_offload = port.caps().tx_ipv4_checksum;
   c.tx_tcp_checksum_offload = port.caps().tx_tcp_checksum;
   c.rx_checksum_offload = port.caps().rx_checksum;
+  // TSO where the port does it (net_tap, most NICs): one chain of up to 64 KiB
+  // per send instead of one packet per MSS (dataplane/stack.hpp).
+  c.tso = port.caps().tso;
+  if (port.caps().tso_max_mbufs != 0) c.tso_max_mbufs = port.caps().tso_max_mbufs;
+  c.tso_max_frame = port.caps().tso_max_frame;
   return c;
 }
 
