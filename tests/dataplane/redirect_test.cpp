@@ -203,6 +203,16 @@ TEST(Redirect, TwoLcoresShareARingPortBothWays) {
         passive_by_lane[i] = lanes[i].stack->counters().tcp_passive_opens;
         active_by_lane[i] = lanes[i].stack->counters().tcp_active_opens;
         rsts_sent += lanes[i].stack->counters().tcp_rsts_sent;
+        // What the stack threw away and why, to read a failure by.
+        const StackCounters& k = lanes[i].stack->counters();
+        std::printf("lcore %u: rsts sent %llu, retransmits %llu, drops:", i,
+                    static_cast<unsigned long long>(k.tcp_rsts_sent),
+                    static_cast<unsigned long long>(k.tcp_retransmits));
+        for (std::size_t r = 0; r < k.drops.size(); ++r)
+          if (k.drops[r] != 0)
+            std::printf(" %s=%llu", std::string(drop_reason_name(static_cast<DropReason>(r))).c_str(),
+                        static_cast<unsigned long long>(k.drops[r]));
+        std::printf("\n");
         misdelivered += lanes[i].io->misdelivered;
         replies += lanes[i].io->replies;
         group_counters[i] = group.counters(i);
