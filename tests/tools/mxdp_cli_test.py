@@ -74,6 +74,15 @@ class MxdpCli(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("--dpdk-mtu", err)
 
+    def test_bad_addresses_refused_before_anything_starts(self):
+        # A usage error (exit 2) at parse time, not a failure after the EAL started.
+        for cmd, opt, value in [("serve", "--dpdk-ip", "10.0.0/24"), ("serve", "--dpdk-ip", "10.0.0.1/33"),
+                                ("serve", "--dpdk-gateway", "gw"), ("loadgen", "--dpdk-ip", "1.2.3.4/x"),
+                                ("loadgen", "--dpdk-gateway", "1.2.3")]:
+            rc, _, err = run(cmd, "--", "--backend", "dpdk", opt, value)
+            self.assertEqual(rc, 2, (cmd, opt, value))
+            self.assertIn(opt, err)
+
 
 class MxdpReport(unittest.TestCase):
     """Two short kernel bench runs drawn by `mxdp report`.

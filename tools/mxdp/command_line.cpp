@@ -17,4 +17,21 @@ SplitArgs split_eal_args(const std::vector<std::string>& args_after_command) {
   return out;
 }
 
+CLI::Validator ipv4_cidr_validator() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        const auto slash = text.find('/');
+        std::string address = text.substr(0, slash);
+        if (!CLI::ValidIPV4(address).empty()) return "expected A.B.C.D/PREFIX, got '" + text + "'";
+        if (slash == std::string::npos) return {};
+        const std::string prefix = text.substr(slash + 1);
+        if (prefix.empty() || prefix.size() > 2 ||
+            prefix.find_first_not_of("0123456789") != std::string::npos || std::stoi(prefix) < 1 ||
+            std::stoi(prefix) > 32)
+          return "the prefix of '" + text + "' must be 1..32";
+        return {};
+      },
+      "A.B.C.D/PREFIX");
+}
+
 }  // namespace mxdp::cli

@@ -6,6 +6,8 @@
 // are mxdp's and the EAL gets mxdp's defaults, so `mxdp bench --help` works
 // as a user expects.
 
+#include <CLI/CLI.hpp>
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +22,10 @@ struct SplitArgs {
 
 // Splits the arguments that follow the command name.
 SplitArgs split_eal_args(const std::vector<std::string>& args_after_command);
+
+// A validator for A.B.C.D/PREFIX (PREFIX 1..32, optional): a bad address is
+// a usage error caught while parsing, before the EAL starts.
+CLI::Validator ipv4_cidr_validator();
 
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;

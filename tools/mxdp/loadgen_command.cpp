@@ -59,8 +59,10 @@ Command loadgen_command() {
             app.add_flag("!--quiet", r.progress, "No live line per second");
             app.add_option("--json", o->json_path, "Write the report as JSON to this file");
             app.add_option("--dpdk-port", o->dpdk.port, "dpdk: port name or id (default: the first)");
-            app.add_option("--dpdk-ip", o->dpdk.ip, "dpdk: the generator stack's address, A.B.C.D/PREFIX");
-            app.add_option("--dpdk-gateway", o->dpdk.gateway, "dpdk: next hop for a target off the subnet");
+            app.add_option("--dpdk-ip", o->dpdk.ip, "dpdk: the generator stack's address, A.B.C.D/PREFIX")
+                ->check(ipv4_cidr_validator());
+            app.add_option("--dpdk-gateway", o->dpdk.gateway, "dpdk: next hop for a target off the subnet")
+                ->check(CLI::ValidIPV4);
             return [o](const std::vector<std::string>& eal) {
 #ifdef MXDP_HAVE_DPDK
               // One stack per generator thread, each on its own queue of the port.

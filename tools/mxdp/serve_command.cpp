@@ -53,8 +53,10 @@ void add_serve_options(CLI::App& app, ServeConfig& c) {
       ->capture_default_str();
   app.add_option("--dpdk-port", c.dpdk.port,
                  "dpdk: port name (net_tap0, 0000:03:00.0) or id (default: first)");
-  app.add_option("--dpdk-ip", c.dpdk.ip, "dpdk: the stack's own address, A.B.C.D/PREFIX");
-  app.add_option("--dpdk-gateway", c.dpdk.gateway, "dpdk: next hop for addresses off the subnet");
+  app.add_option("--dpdk-ip", c.dpdk.ip, "dpdk: the stack's own address, A.B.C.D/PREFIX")
+      ->check(ipv4_cidr_validator());
+  app.add_option("--dpdk-gateway", c.dpdk.gateway, "dpdk: next hop for addresses off the subnet")
+      ->check(CLI::ValidIPV4);
   app.add_option("--dpdk-mtu", c.dpdk.mtu, "dpdk: MTU (576..1500; no jumbo frames yet)")
       ->check(CLI::Range(576u, 1500u))
       ->capture_default_str();
