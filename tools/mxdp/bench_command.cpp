@@ -160,11 +160,12 @@ Command bench_command() {
           // Per appliance core: the worker thread's CPU time per message on
           // the kernel (its TCP is in its syscalls), the polling core's busy
           // time per message on DPDK (the core spins either way).
-          auto per_message = [](const RunReport& r, const char* key) {
-            auto it = r.transport_counters.find(key);
-            return it == r.transport_counters.end() || r.messages_accepted == 0
+          auto per_message = [](const RunReport& run, const char* key) {
+            auto it = run.transport_counters.find(key);
+            return it == run.transport_counters.end() || run.messages_accepted == 0
                        ? 0.0
-                       : static_cast<double>(it->second) * 1000.0 / static_cast<double>(r.messages_accepted);
+                       : static_cast<double>(it->second) * 1000.0 /
+                             static_cast<double>(run.messages_accepted);
           };
           double kc = per_message(kernel, "appliance.worker_cpu_us"),
                  dc = per_message(dpdk, "appliance.loop_busy_us");
