@@ -11,26 +11,27 @@ std::size_t slot_of(std::uint32_t mailbox, std::size_t mask) noexcept {
 }
 }  // namespace
 
+std::size_t MailboxStore::probe(std::uint32_t mailbox) const noexcept {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = slot_of(mailbox, mask);
+  while (slots_[i].used && slots_[i].mailbox != mailbox)
+    i = (i + 1) & mask;
+  return i;
+}
+
 MailboxCounters& MailboxStore::counters_for(MailboxId mailbox) {
   if (2 * (used_ + 1) > slots_.size()) {
     std::vector<Slot> old(std::max<std::size_t>(1024, 2 * slots_.size()), Slot{0, false, {}});
     old.swap(slots_);
-    for (const Slot& s : old) {
-      if (!s.used) continue;
-      std::size_t i = slot_of(s.mailbox, slots_.size() - 1);
-      while (slots_[i].used)
-        i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = s;
-    }
+    for (const Slot& s : old)
+      if (s.used) slots_[probe(s.mailbox)] = s;
   }
-  std::size_t i = slot_of(mailbox.value, slots_.size() - 1);
-  while (slots_[i].used && slots_[i].mailbox != mailbox.value)
-    i = (i + 1) & (slots_.size() - 1);
-  if (!slots_[i].used) {
-    slots_[i] = Slot{mailbox.value, true, {}};
+  Slot& s = slots_[probe(mailbox.value)];
+  if (!s.used) {
+    s = Slot{mailbox.value, true, {}};
     ++used_;
   }
-  return slots_[i].counters;
+  return s.counters;
 }
 
 std::size_t MailboxStore::deliver(MsgRef msg, MailboxId mailbox, std::uint32_t rcpt) noexcept {
@@ -75,12 +76,8 @@ void MailboxStore::prefetch_evictions() const noexcept {
 
 MailboxCounters MailboxStore::counters(MailboxId mailbox) const noexcept {
   if (slots_.empty()) return {};
-  std::size_t i = slot_of(mailbox.value, slots_.size() - 1);
-  while (slots_[i].used) {
-    if (slots_[i].mailbox == mailbox.value) return slots_[i].counters;
-    i = (i + 1) & (slots_.size() - 1);
-  }
-  return {};
+  const Slot& s = slots_[probe(mailbox.value)];
+  return s.used ? s.counters : MailboxCounters{};
 }
 
 void MailboxStore::clear_log() noexcept {

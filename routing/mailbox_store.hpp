@@ -52,6 +52,9 @@ class MailboxStore {
     MailboxCounters counters;
   };
   MailboxCounters& counters_for(MailboxId mailbox);
+  // The slot holding `mailbox`, or the free slot where it would go (the table
+  // must not be empty).
+  std::size_t probe(std::uint32_t mailbox) const noexcept;
   void prefetch_evictions() const noexcept;
   std::size_t budget_;
   std::size_t log_bytes_ = 0;

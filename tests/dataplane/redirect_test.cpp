@@ -170,14 +170,6 @@ class CheckedIo final : public PacketIo {
   std::unordered_map<std::uint32_t, WireFlow> flows_;
 };
 
-PacketPoolConfig pool_config(const char* name) {
-  PacketPoolConfig c;
-  c.name = name;
-  c.mbufs = 65535;
-  c.cache = 0;  // exact accounting: available() counts every mbuf
-  return c;
-}
-
 struct Lane {
   std::unique_ptr<CheckedIo> io;
   std::unique_ptr<Stack> stack;
@@ -278,33 +270,13 @@ TEST(Redirect, TwoLcoresShareARingPortBothWays) {
         t.join();
 
       peer_stats = peer_app.stats();
-      {
-        const StackCounters& k = peer.counters();
-        std::printf("peer: rsts sent %llu, retransmits %llu, rto expiries %llu, drops:",
-                    static_cast<unsigned long long>(k.tcp_rsts_sent),
-                    static_cast<unsigned long long>(k.tcp_retransmits),
-                    static_cast<unsigned long long>(k.tcp_rto_expiries));
-        for (std::size_t r = 0; r < k.drops.size(); ++r)
-          if (k.drops[r] != 0)
-            std::printf(" %s=%llu", std::string(drop_reason_name(static_cast<DropReason>(r))).c_str(),
-                        static_cast<unsigned long long>(k.drops[r]));
-        std::printf("\n");
-      }
+      print_stack_counters("peer", peer.counters());
       for (unsigned i = 0; i < kLcores; ++i) {
         lane_stats[i] = lanes[i].app->stats();
         passive_by_lane[i] = lanes[i].stack->counters().tcp_passive_opens;
         active_by_lane[i] = lanes[i].stack->counters().tcp_active_opens;
         rsts_sent += lanes[i].stack->counters().tcp_rsts_sent;
-        // What the stack threw away and why, to read a failure by.
-        const StackCounters& k = lanes[i].stack->counters();
-        std::printf("lcore %u: rsts sent %llu, retransmits %llu, drops:", i,
-                    static_cast<unsigned long long>(k.tcp_rsts_sent),
-                    static_cast<unsigned long long>(k.tcp_retransmits));
-        for (std::size_t r = 0; r < k.drops.size(); ++r)
-          if (k.drops[r] != 0)
-            std::printf(" %s=%llu", std::string(drop_reason_name(static_cast<DropReason>(r))).c_str(),
-                        static_cast<unsigned long long>(k.drops[r]));
-        std::printf("\n");
+        print_stack_counters("lcore " + std::to_string(i), lanes[i].stack->counters());
         misdelivered += lanes[i].io->misdelivered;
         rsts_after_close += lanes[i].io->rsts_after_close;
         rsts_unexplained += lanes[i].io->rsts_unexplained;

@@ -22,14 +22,6 @@ namespace {
 
 const ::testing::Environment* const kEal = ::testing::AddGlobalTestEnvironment(new EalEnvironment());
 
-PacketPoolConfig pool_config(const char* name) {
-  PacketPoolConfig c;
-  c.name = name;
-  c.mbufs = 65535;
-  c.cache = 0;  // exact accounting: available() counts every mbuf
-  return c;
-}
-
 void print(const char* what, const SimResult& r, const Stack& a, const Stack& b) {
   std::printf(
       "%s: %llu+%llu completed, %llu bytes each way (client sent %llu), virtual %.3f s, %llu steps, "

@@ -7,11 +7,15 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <random>
+#include <string>
 
+#include "dataplane/counters.hpp"
 #include "dataplane/packet_io.hpp"
+#include "dataplane/packet_pool.hpp"
 #include "dataplane/stack.hpp"
 #include "dataplane/test_link.hpp"
 #include "tests/dataplane/transfer_app.hpp"
@@ -24,6 +28,30 @@ inline StackConfig sim_config(int which) {
   c.ip = Ipv4Address::from_octets(10, 0, 0, static_cast<std::uint8_t>(which));
   c.time_wait = 2'000'000;
   return c;
+}
+
+// A pool with exact accounting: no per-lcore cache, so available() counts
+// every mbuf and a test can check that all came back.
+inline PacketPoolConfig pool_config(const char* name) {
+  PacketPoolConfig c;
+  c.name = name;
+  c.mbufs = 65535;
+  c.cache = 0;
+  return c;
+}
+
+// One line of what a stack sent, retransmitted and threw away (by reason),
+// to read a failure by.
+inline void print_stack_counters(const std::string& who, const StackCounters& k) {
+  std::printf("%s: rsts sent %llu, retransmits %llu, rto expiries %llu, drops:", who.c_str(),
+              static_cast<unsigned long long>(k.tcp_rsts_sent),
+              static_cast<unsigned long long>(k.tcp_retransmits),
+              static_cast<unsigned long long>(k.tcp_rto_expiries));
+  for (std::size_t r = 0; r < k.drops.size(); ++r)
+    if (k.drops[r] != 0)
+      std::printf(" %s=%llu", std::string(drop_reason_name(static_cast<DropReason>(r))).c_str(),
+                  static_cast<unsigned long long>(k.drops[r]));
+  std::printf("\n");
 }
 
 struct SimResult {

@@ -40,28 +40,8 @@ EalOptions tap_eal() {
 }
 const ::testing::Environment* const kEal = ::testing::AddGlobalTestEnvironment(new EalEnvironment(tap_eal()));
 
-constexpr const char* kPyClient = R"(
-import os, socket, sys, threading
-host, port, size = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-data = os.urandom(size)
-s = socket.create_connection((host, port), timeout=60)
-got = bytearray()
-def reader():
-    while True:
-        b = s.recv(1 << 20)
-        if not b:
-            break
-        got.extend(b)
-t = threading.Thread(target=reader)
-t.start()
-s.sendall(data)
-s.shutdown(socket.SHUT_WR)
-t.join(120)
-s.close()
-if bytes(got) != data:
-    print("mismatch: sent %d got %d" % (len(data), len(got)), file=sys.stderr)
-    sys.exit(1)
-)";
+// The Linux side of an echo transfer, shared with the Python peer tests.
+constexpr const char* kEchoClient = MXDP_TEST_DIR "/echo_client.py";
 
 constexpr const char* kPyServer = R"(
 import socket, sys
@@ -171,6 +151,10 @@ class TapTest : public ::testing::Test {
 
   // The stack on the port's queue: software segmentation, or TSO as the port
   // offers it. Replacing it drops the old one's connections.
+  // The DPDK client echoes each size through a Linux echo server (kPyServer)
+  // on `port`, byte-exact, each transfer within `timeout_s`.
+  static void echo_through_kernel_server(const std::string& port, const std::vector<std::uint64_t>& sizes,
+                                         int timeout_s);
   static void make_stack(bool tso) {
     delete stack_;
     StackConfig c;
@@ -271,7 +255,7 @@ TEST_F(TapTest, KernelClientsEchoThroughTheDpdkServerByteExact) {
   EchoServer app(*stack_);
   const std::vector<std::string> sizes = {"1", "1460", "100000", "4000000"};
   for (const auto& size : sizes) {
-    const pid_t p = spawn({"/usr/bin/python3", "-c", kPyClient, kDpdkIp, "7", size});
+    const pid_t p = spawn({"/usr/bin/python3", kEchoClient, kDpdkIp, size});
     EXPECT_EQ(run_with(p, app), 0) << "echo of " << size << " bytes";
   }
   EXPECT_EQ(app.finished(), sizes.size());
@@ -279,7 +263,7 @@ TEST_F(TapTest, KernelClientsEchoThroughTheDpdkServerByteExact) {
 
 TEST_F(TapTest, LongKernelClient100MB) {
   EchoServer app(*stack_);
-  const pid_t p = spawn({"/usr/bin/python3", "-c", kPyClient, kDpdkIp, "7", "100000000"});
+  const pid_t p = spawn({"/usr/bin/python3", kEchoClient, kDpdkIp, "100000000"});
   EXPECT_EQ(run_with(p, app, 1200), 0) << "echo of 100 MB";
 }
 
@@ -362,17 +346,18 @@ class EchoClient {
   std::vector<Event> events_;
 };
 
-TEST_F(TapTest, DpdkClientEchoesThroughAKernelServerByteExact) {
-  const std::vector<std::uint64_t> sizes = {1, 65536, 3'000'000};
-  const std::string ready = "/tmp/mxdp_tap_ready_" + std::to_string(getpid());
+void TapTest::echo_through_kernel_server(const std::string& port, const std::vector<std::uint64_t>& sizes,
+                                         int timeout_s) {
+  const std::string ready = "/tmp/mxdp_tap_ready_" + port + "_" + std::to_string(getpid());
   std::remove(ready.c_str());
   const pid_t server =
-      spawn({"/usr/bin/python3", "-c", kPyServer, kKernelIp, "9007", std::to_string(sizes.size()), ready});
+      spawn({"/usr/bin/python3", "-c", kPyServer, kKernelIp, port, std::to_string(sizes.size()), ready});
   for (int i = 0; i < 500 && access(ready.c_str(), F_OK) != 0; ++i)
     usleep(10'000);
   for (const std::uint64_t size : sizes) {
-    EchoClient client(*stack_, *Ipv4Address::parse(kKernelIp), 9007, size);
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    EchoClient client(*stack_, *Ipv4Address::parse(kKernelIp), static_cast<std::uint16_t>(std::stoi(port)),
+                      size);
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
     while (!client.done() && std::chrono::steady_clock::now() < end) {
       stack_->poll(tsc_now_us());
       client.run();
@@ -383,6 +368,10 @@ TEST_F(TapTest, DpdkClientEchoesThroughAKernelServerByteExact) {
   NoApp app;
   EXPECT_EQ(run_with(server, app, 30), 0);
   std::remove(ready.c_str());
+}
+
+TEST_F(TapTest, DpdkClientEchoesThroughAKernelServerByteExact) {
+  echo_through_kernel_server("9007", {1, 65536, 3'000'000}, 120);
 }
 
 TEST_F(TapTest, KernelGetsRstForAClosedPort) {
@@ -423,26 +412,7 @@ TEST_F(TapTest, TsoDpdkClientSendsMegabytesToAKernelServerByteExact) {
   make_stack(true);
   ASSERT_TRUE(stack_->config().tso);
   const PortStats port_before = port_->stats();
-  const std::vector<std::uint64_t> sizes = {1, 100'000, 8'000'000};
-  const std::string ready = "/tmp/mxdp_tap_tso_ready_" + std::to_string(getpid());
-  std::remove(ready.c_str());
-  const pid_t server =
-      spawn({"/usr/bin/python3", "-c", kPyServer, kKernelIp, "9008", std::to_string(sizes.size()), ready});
-  for (int i = 0; i < 500 && access(ready.c_str(), F_OK) != 0; ++i)
-    usleep(10'000);
-  for (const std::uint64_t size : sizes) {
-    EchoClient client(*stack_, *Ipv4Address::parse(kKernelIp), 9008, size);
-    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(180);
-    while (!client.done() && std::chrono::steady_clock::now() < end) {
-      stack_->poll(tsc_now_us());
-      client.run();
-    }
-    EXPECT_TRUE(client.done()) << "timed out at size " << size;
-    EXPECT_EQ(client.error(), "") << "size " << size;
-  }
-  NoApp app;
-  EXPECT_EQ(run_with(server, app, 30), 0);
-  std::remove(ready.c_str());
+  echo_through_kernel_server("9008", {1, 100'000, 8'000'000}, 180);
   const StackCounters& c = stack_->counters();
   const PortStats port_after = port_->stats();
   std::printf(

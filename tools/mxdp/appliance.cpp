@@ -121,16 +121,17 @@ class RouterSink : public smtp::MessageSink {
     }
     const routing::Lookup l = reader_.lookup(mailbox);
     if (!l.known()) return smtp::RecipientVerdict::kReject;
-    if (feeding != nullptr) feeding->rcpt_lookups.push_back(l);
+    const bool here = l.on_box() && runs(l.entry.shard);
     // The delivery comes at the end of this transaction (the body follows in
     // the same burst): its mailbox counters are brought in meanwhile.
-    if (l.on_box() && runs(l.entry.shard)) router_.shard(l.entry.shard).store().prefetch(l.entry.mailbox);
-    // The message enters routing on the first recipient's shard when this
-    // worker runs it: resolved there, delivered there, no hand-off to a
-    // sibling shard and no third lookup. (A move before end of data is still
-    // caught: ingress resolves again and forwards.)
-    if (feeding != nullptr && first) {
-      feeding->ingress_hint = (l.on_box() && runs(l.entry.shard)) ? l.entry.shard : ingress_;
+    if (here) router_.shard(l.entry.shard).store().prefetch(l.entry.mailbox);
+    if (feeding != nullptr) {
+      feeding->rcpt_lookups.push_back(l);
+      // The message enters routing on the first recipient's shard when this
+      // worker runs it: resolved there, delivered there, no hand-off to a
+      // sibling shard. (A move before end of data is still caught: ingress
+      // sees the directory epoch moved, resolves again and forwards.)
+      if (first) feeding->ingress_hint = here ? l.entry.shard : ingress_;
     }
     return smtp::RecipientVerdict::kAccept;
   }

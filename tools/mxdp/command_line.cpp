@@ -1,6 +1,7 @@
 #include "tools/mxdp/command_line.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 namespace mxdp::cli {
 
@@ -24,10 +25,10 @@ CLI::Validator ipv4_cidr_validator() {
         std::string address = text.substr(0, slash);
         if (!CLI::ValidIPV4(address).empty()) return "expected A.B.C.D/PREFIX, got '" + text + "'";
         if (slash == std::string::npos) return {};
-        const std::string prefix = text.substr(slash + 1);
-        if (prefix.empty() || prefix.size() > 2 ||
-            prefix.find_first_not_of("0123456789") != std::string::npos || std::stoi(prefix) < 1 ||
-            std::stoi(prefix) > 32)
+        const std::string_view prefix = std::string_view(text).substr(slash + 1);
+        unsigned bits = 0;
+        const auto [end, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), bits);
+        if (ec != std::errc() || end != prefix.data() + prefix.size() || bits < 1 || bits > 32)
           return "the prefix of '" + text + "' must be 1..32";
         return {};
       },
