@@ -7,7 +7,10 @@
 // Invariants checked beyond "no crash":
 //   * the output is a sequence of well-formed reply lines;
 //   * no delivered message contains a bare CR or bare LF (smuggling);
-//   * the sum of body segment sizes equals Body::size.
+//   * the sum of body segment sizes equals Body::size;
+//   * smtp::peek_recipients, which the appliance runs on every received span
+//     before parsing it, reads only inside the span and returns non-empty
+//     paths without '>' or line ends.
 
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "smtp/rcpt_peek.hpp"
 #include "smtp/server_session.hpp"
 
 namespace {
@@ -101,6 +105,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pos += n;
     spans.emplace_back(new char[carry.size()]);
     std::memcpy(spans.back().get(), carry.data(), carry.size());
+    const std::string_view span(spans.back().get(), carry.size());
+    std::string_view rcpts[8];
+    const std::size_t found = peek_recipients(span, rcpts);
+    for (std::size_t i = 0; i < found; ++i) {
+      const std::string_view r = rcpts[i];
+      if (r.empty() || r.data() < span.data() || r.data() + r.size() > span.data() + span.size())
+        std::abort();
+      if (r.find_first_of(">\r\n") != std::string_view::npos) std::abort();
+    }
     const std::size_t used = s.feed(std::string_view(spans.back().get(), carry.size()), Time{1});
     carry.erase(0, used);
     if (s.awaiting_sink()) {
