@@ -33,7 +33,11 @@ std::size_t peek_recipients(std::string_view input, std::span<std::string_view> 
     if (!starts_with_nocase(line, "rcpt to:<")) continue;
     line.remove_prefix(9);
     const std::size_t close = line.find('>');
-    if (close == std::string_view::npos || close == 0) continue;
+    // A CR belongs only at the end of a line (RFC 5321 §2.3.8): a path with
+    // one is not a path (found by the server-session fuzzer).
+    if (close == std::string_view::npos || close == 0 ||
+        line.substr(0, close).find('\r') != std::string_view::npos)
+      continue;
     out[found++] = line.substr(0, close);
   }
   return found;

@@ -31,6 +31,7 @@ TEST(RcptPeek, StopsAtContentAtAnUnfinishedLineAndWhenFull) {
 TEST(RcptPeek, SkipsWhatIsNotARecipient) {
   EXPECT_EQ(peek("RCPT TO:<>\r\nRCPT TO:<unclosed\r\nRCPT TO: <spaced@x>\r\nNOOP\r\nRCPT TO:<ok@x>\r\n"),
             std::vector<std::string>{"ok@x"});
+  EXPECT_EQ(peek("RCPT TO:<c@exampl\re.>\nRCPT TO:<ok@x>\r\n"), std::vector<std::string>{"ok@x"});  // bare CR
   EXPECT_EQ(peek(""), std::vector<std::string>{});
   EXPECT_EQ(peek(std::string(10000, 'x') + "\r\nRCPT TO:<far@x>\r\n"), std::vector<std::string>{});
 }
