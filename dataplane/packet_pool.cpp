@@ -80,4 +80,24 @@ MbufTxOffloads mbuf_tx_offloads(const rte_mbuf* m) noexcept {
   return o;
 }
 
+void mbuf_request_checksums(rte_mbuf* m, bool ip, bool tcp) noexcept {
+  if (ip || tcp) m->ol_flags |= RTE_MBUF_F_TX_IPV4;
+  if (ip) m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
+  if (tcp) m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
+}
+
+namespace {
+RxChecksum rx_checksum(std::uint64_t flags, std::uint64_t good, std::uint64_t bad) noexcept {
+  if ((flags & (good | bad)) == (good | bad)) return RxChecksum::kNone;
+  if (flags & good) return RxChecksum::kGood;
+  if (flags & bad) return RxChecksum::kBad;
+  return RxChecksum::kUnknown;
+}
+}  // namespace
+
+MbufRxChecksums mbuf_rx_checksums(const rte_mbuf* m) noexcept {
+  return {rx_checksum(m->ol_flags, RTE_MBUF_F_RX_IP_CKSUM_GOOD, RTE_MBUF_F_RX_IP_CKSUM_BAD),
+          rx_checksum(m->ol_flags, RTE_MBUF_F_RX_L4_CKSUM_GOOD, RTE_MBUF_F_RX_L4_CKSUM_BAD)};
+}
+
 }  // namespace mxdp::dataplane

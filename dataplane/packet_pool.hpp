@@ -58,5 +58,16 @@ struct MbufTxOffloads {
   std::uint16_t segments = 0;  // mbufs in the chain
 };
 MbufTxOffloads mbuf_tx_offloads(const rte_mbuf* m) noexcept;
+// Asks the port to fill in the IPv4 and/or TCP checksum (as the stack does
+// with StackConfig's offloads).
+void mbuf_request_checksums(rte_mbuf* m, bool ip, bool tcp) noexcept;
+
+// What the port reported of a received packet's checksums.
+enum class RxChecksum { kUnknown, kGood, kBad, kNone };
+struct MbufRxChecksums {
+  RxChecksum ip = RxChecksum::kUnknown;
+  RxChecksum l4 = RxChecksum::kUnknown;
+};
+MbufRxChecksums mbuf_rx_checksums(const rte_mbuf* m) noexcept;
 
 }  // namespace mxdp::dataplane

@@ -98,6 +98,14 @@ Port::Port(std::uint16_t port_id, PacketPool& pool, const PortConfig& config) : 
       conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
       caps_.rx_checksum = true;
     }
+    if (config.memory_link) {
+      if (caps_.driver != "net_ring")
+        throw std::runtime_error("port " + std::to_string(port_id) + " (" + caps_.driver +
+                                 ") is not a ring port: only a RingPortPair is an in-memory link");
+      // Nothing to configure in the ring PMD: the PortQueues do the port's part.
+      caps_.tx_ipv4_checksum = caps_.tx_tcp_checksum = caps_.rx_checksum = true;
+      caps_.memory_link = true;
+    }
     // TSO: the port fills in every segment's checksums, and a super-segment
     // is a chain of mbufs.
     if (config.tso && (tx & RTE_ETH_TX_OFFLOAD_TCP_TSO) && (tx & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
@@ -212,7 +220,22 @@ std::optional<RssConfig> Port::rss(std::uint16_t queue) const {
 }
 
 std::uint16_t PortQueue::rx_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
-  return rte_eth_rx_burst(port_, queue_, pkts, n);
+  const std::uint16_t got = rte_eth_rx_burst(port_, queue_, pkts, n);
+  if (memory_link_) {
+    // What a NIC with RX checksum offload reports, for frames whose sender
+    // left the checksums to the port (PortConfig::memory_link). The TX
+    // requests are cleared: they were the other side's.
+    for (std::uint16_t i = 0; i < got; ++i) {
+      rte_mbuf* m = pkts[i];
+      const std::uint64_t tx = m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK;
+      if (tx == 0) continue;
+      std::uint64_t rx = 0;
+      if (tx & RTE_MBUF_F_TX_IP_CKSUM) rx |= RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+      if ((tx & RTE_MBUF_F_TX_L4_MASK) == RTE_MBUF_F_TX_TCP_CKSUM) rx |= RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+      m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_TX_OFFLOAD_MASK) | rx;
+    }
+  }
+  return got;
 }
 
 std::uint16_t PortQueue::tx_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {

@@ -25,6 +25,15 @@ struct PortConfig {
   bool use_offloads = true;  // false: software checksums even when offered
   bool tso = true;           // with use_offloads: TCP segmentation offload when offered
   bool promiscuous = false;
+  // The port is one end of a RingPortPair: its frames never leave this
+  // process's memory, so nothing can corrupt them. With use_offloads it then
+  // "offloads" the IPv4 and TCP checksums the way Linux's loopback device does
+  // (NETIF_F_HW_CSUM | NETIF_F_RXCSUM): the sender leaves the pseudo-header
+  // sum a NIC would complete, and the receiving PortQueue marks the frame
+  // verified, as a NIC with RX checksum offload does. Frames sent without the
+  // offload flags (ARP, a stack without offloads) arrive unmarked and are
+  // checked in software.
+  bool memory_link = false;
 };
 
 // What the port offers and what was enabled.
@@ -41,6 +50,7 @@ struct PortCaps {
   bool tso = false;
   std::uint16_t tso_max_mbufs = 0;  // mbufs one packet may chain (StackConfig::tso_max_mbufs)
   std::uint16_t tso_max_frame = 0;  // largest frame of one segment (StackConfig::tso_max_frame)
+  bool memory_link = false;         // checksums offloaded on an in-memory link (PortConfig::memory_link)
 };
 
 struct LinkStatus {
@@ -91,12 +101,17 @@ class Port {
 class PortQueue final : public PacketIo {
  public:
   PortQueue(std::uint16_t port_id, std::uint16_t queue) noexcept : port_(port_id), queue_(queue) {}
+  // A queue of a configured port, with what the port does on receive
+  // (PortConfig::memory_link).
+  PortQueue(const Port& port, std::uint16_t queue) noexcept
+      : port_(port.id()), queue_(queue), memory_link_(port.caps().memory_link) {}
   std::uint16_t rx_burst(rte_mbuf** pkts, std::uint16_t n) noexcept override;
   std::uint16_t tx_burst(rte_mbuf** pkts, std::uint16_t n) noexcept override;
 
  private:
   std::uint16_t port_;
   std::uint16_t queue_;
+  bool memory_link_ = false;
 };
 
 // Two ethdev ports joined back to back in this process by two rte_rings

@@ -242,19 +242,26 @@ TEST(StackPair, SynFloodDoesNotStopEstablishedTransfers) {
   EXPECT_EQ(pool.available(), pool.capacity()) << "mbufs lost";
 }
 
-void run_ring(const TransferPlan& plan, const char* name) {
+void run_ring(const TransferPlan& plan, const char* name, bool memory_link = false) {
   PacketPool pool(pool_config(name));
   {
     RingPortPair pair(std::string(name) + "r", 8192);
     PortConfig pc;
+    pc.memory_link = memory_link;
     Port pa(pair.a(), pool, pc);
     Port pb(pair.b(), pool, pc);
     ASSERT_TRUE(pa.wait_link_up(1000));
     EXPECT_TRUE(pa.link().up);
-    PortQueue qa(pa.id(), 0), qb(pb.id(), 0);
+    EXPECT_EQ(pa.caps().memory_link, memory_link);
+    PortQueue qa(pa, 0), qb(pb, 0);
     StackConfig ca = sim_config(1), cb = sim_config(2);
     ca.mac = pa.mac();
     cb.mac = pb.mac();
+    for (auto* c : {&ca, &cb}) {
+      c->tx_ipv4_checksum_offload = pa.caps().tx_ipv4_checksum;
+      c->tx_tcp_checksum_offload = pa.caps().tx_tcp_checksum;
+      c->rx_checksum_offload = pa.caps().rx_checksum;
+    }
     ASSERT_NE(ca.mac, cb.mac);
     StackSim sim(qa, qb, pool, nullptr, ca, cb);
     const SimResult r = sim.transfer(plan);
@@ -274,6 +281,54 @@ TEST(StackPair, RingPortPair1000Connections) {
   plan.large_every = 100;
   plan.large_size = 256 * 1024;
   run_ring(plan, "ring");
+}
+
+// The same over an in-memory link that offloads checksums (what mxdp bench
+// runs on): the stacks leave the pseudo-header sums, the link marks them
+// verified, and nothing is dropped for a bad checksum (expect_clean).
+TEST(StackPair, RingPortPairOffloadingChecksums1000Connections) {
+  TransferPlan plan;
+  plan.connections = 1000;
+  plan.concurrency = 100;
+  plan.max_size = 16 * 1024;
+  plan.large_every = 100;
+  plan.large_size = 256 * 1024;
+  run_ring(plan, "ringoff", true);
+}
+
+// What the receiving queue of a memory link reports, frame by frame: a TCP
+// checksum left to the port arrives verified (and its TX request cleared); a
+// frame sent without offload flags arrives unmarked, for software to check.
+TEST(StackPair, MemoryLinkMarksOnlyOffloadedChecksumsVerified) {
+  PacketPool pool(pool_config("mlink"));
+  {
+    RingPortPair pair("mlinkr", 64);
+    PortConfig pc;
+    pc.memory_link = true;
+    Port pa(pair.a(), pool, pc);
+    Port pb(pair.b(), pool, pc);
+    EXPECT_TRUE(pa.caps().tx_tcp_checksum && pa.caps().tx_ipv4_checksum && pa.caps().rx_checksum);
+    PortQueue qa(pa, 0), qb(pb, 0);
+    const std::vector<std::uint8_t> frame(64, 0x5a);
+    rte_mbuf* sent[3] = {mbuf_from_bytes(pool, frame), mbuf_from_bytes(pool, frame),
+                         mbuf_from_bytes(pool, frame)};
+    ASSERT_TRUE(sent[0] && sent[1] && sent[2]);
+    mbuf_request_checksums(sent[0], true, true);
+    mbuf_request_checksums(sent[1], true, false);
+    ASSERT_EQ(qa.tx_burst(sent, 3), 3);
+    rte_mbuf* got[4] = {};
+    ASSERT_EQ(qb.rx_burst(got, 4), 3);
+    EXPECT_EQ(mbuf_rx_checksums(got[0]).ip, RxChecksum::kGood);
+    EXPECT_EQ(mbuf_rx_checksums(got[0]).l4, RxChecksum::kGood);
+    EXPECT_FALSE(mbuf_tx_offloads(got[0]).tcp_checksum || mbuf_tx_offloads(got[0]).ip_checksum);
+    EXPECT_EQ(mbuf_rx_checksums(got[1]).ip, RxChecksum::kGood);
+    EXPECT_EQ(mbuf_rx_checksums(got[1]).l4, RxChecksum::kUnknown);
+    EXPECT_EQ(mbuf_rx_checksums(got[2]).ip, RxChecksum::kUnknown);
+    EXPECT_EQ(mbuf_rx_checksums(got[2]).l4, RxChecksum::kUnknown);
+    for (rte_mbuf* m : got)
+      if (m != nullptr) mbuf_free(m);
+  }
+  EXPECT_EQ(pool.available(), pool.capacity()) << "mbufs lost";
 }
 
 }  // namespace

@@ -59,6 +59,17 @@ class Bench(unittest.TestCase):
         self.assertEqual(report["backend"], "dpdk" if built_with_dpdk() else "kernel")
         self.assertEqual(report["target"], "embedded")
         self.check_clean(report)
+        if report["backend"] == "dpdk":
+            # The in-memory link offloads checksums as Linux loopback does.
+            self.assertEqual(report["transport_counters"]["wire.checksum_offload"], 1)
+
+    @unittest.skipUnless(built_with_dpdk(), "needs DPDK")
+    def test_soft_checksums_compute_every_checksum(self):
+        _, path = self.bench("-d", "1", "-c", "8", "--soft-checksums")
+        with open(path) as f:
+            report = json.load(f)
+        self.check_clean(report)
+        self.assertEqual(report["transport_counters"]["wire.checksum_offload"], 0)
 
     def test_seed_scenario_referrals_and_moves(self):
         # 20% referrals relayed to the built-in sink, thousands of recipient

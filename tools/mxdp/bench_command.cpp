@@ -35,12 +35,16 @@ struct BenchCliOptions {
   BenchOptions run;
   std::string backend = kDefaultBackend;
   bool compare = false;
+  // The in-memory link offloads checksums as Linux loopback does (the kernel
+  // run's wire); false: both stacks compute and verify every one.
+  bool wire_checksum_offload = true;
   std::string json_path;
 };
 
 // One run on one backend; "" or an error.
-std::string run_on(const std::string& backend, const BenchOptions& options,
+std::string run_on(const std::string& backend, const BenchCliOptions& cli,
                    const std::vector<std::string>& eal, RunReport& report) {
+  const BenchOptions& options = cli.run;
   if (backend == "kernel") return run_bench(options, kernel_bench_transport(), report);
 #ifdef MXDP_HAVE_DPDK
   // One ring-port pair per appliance core; each generator thread drives one.
@@ -50,11 +54,12 @@ std::string run_on(const std::string& backend, const BenchOptions& options,
   unsigned pinned = mailbox_pinned_mbufs(o.shards ? o.shards : 2 * o.serve_cores);
   std::string err =
       start_dpdk(eal, eal_memory_for(pool_mbufs(2 * o.serve_cores, o.load.connections, pinned)));
-  if (err.empty()) err = wire.open(o.serve_cores, o.load.connections, pinned);
+  if (err.empty()) err = wire.open(o.serve_cores, o.load.connections, pinned, cli.wire_checksum_offload);
   if (!err.empty()) return "dpdk: " + err;
   return run_bench(o, wire.transport(), report);
 #else
   (void)options;
+  (void)cli;
   (void)eal;
   (void)report;
   return "this mxdp was built without DPDK (preset tsan, or MXDP_WITH_DPDK=OFF): use --backend kernel";
@@ -121,13 +126,17 @@ Command bench_command() {
             ->capture_default_str();
         app.add_option("--shards", r.shards, "Routing shards (0: two per appliance core)")
             ->capture_default_str();
+        app.add_flag("!--soft-checksums", o->wire_checksum_offload,
+                     "dpdk: compute and verify every IPv4/TCP checksum in software (a NIC without "
+                     "checksum offload); by default the in-memory link offloads them as Linux "
+                     "loopback, the kernel run's wire, does");
         app.add_flag("!--quiet", r.load.progress, "No live line per second");
         app.add_option("--json", o->json_path,
                        "Write the report as JSON to this file (--compare: FILE-kernel.json, FILE-dpdk.json)");
         return [o](const std::vector<std::string>& eal) {
           if (!o->compare) {
             RunReport report;
-            std::string err = run_on(o->backend, o->run, eal, report);
+            std::string err = run_on(o->backend, *o, eal, report);
             if (!err.empty()) {
               std::fprintf(stderr, "mxdp bench: %s\n", err.c_str());
               return kExitFailure;
@@ -139,7 +148,7 @@ Command bench_command() {
           RunReport kernel, dpdk;
           for (auto [name, report] : {std::pair{"kernel", &kernel}, std::pair{"dpdk", &dpdk}}) {
             std::fprintf(stderr, "mxdp bench --compare: %s backend\n", name);
-            std::string err = run_on(name, o->run, eal, *report);
+            std::string err = run_on(name, *o, eal, *report);
             if (!err.empty()) {
               std::fprintf(stderr, "mxdp bench: %s: %s\n", name, err.c_str());
               return kExitFailure;

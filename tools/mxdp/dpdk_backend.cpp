@@ -359,6 +359,7 @@ struct DpdkBenchWire::Impl {
   std::vector<std::unique_ptr<Port>> generator_ports, appliance_ports;
   std::vector<std::unique_ptr<PortQueue>> generator_queues, appliance_queues;
   CounterBox counters;
+  bool checksum_offload = false;
 };
 
 namespace {
@@ -370,8 +371,10 @@ constexpr Ipv4Address kApplianceIp = Ipv4Address::from_octets(10, 77, 0, 2);
 DpdkBenchWire::DpdkBenchWire() : impl_(std::make_unique<Impl>()) {}
 DpdkBenchWire::~DpdkBenchWire() = default;
 
-std::string DpdkBenchWire::open(unsigned pairs, unsigned connections, unsigned pinned_mbufs) {
+std::string DpdkBenchWire::open(unsigned pairs, unsigned connections, unsigned pinned_mbufs,
+                                bool checksum_offload) {
   Impl& m = *impl_;
+  m.checksum_offload = checksum_offload;
   try {
     PacketPoolConfig pc;
     pc.name = "mxdp_bench";
@@ -380,10 +383,11 @@ std::string DpdkBenchWire::open(unsigned pairs, unsigned connections, unsigned p
     for (unsigned i = 0; i < pairs; ++i) {
       m.pairs.push_back(std::make_unique<RingPortPair>("mxdpb" + std::to_string(i), 8192));
       PortConfig portc;
+      portc.memory_link = checksum_offload;
       m.generator_ports.push_back(std::make_unique<Port>(m.pairs.back()->a(), *m.pool, portc));
       m.appliance_ports.push_back(std::make_unique<Port>(m.pairs.back()->b(), *m.pool, portc));
-      m.generator_queues.push_back(std::make_unique<PortQueue>(m.pairs.back()->a(), 0));
-      m.appliance_queues.push_back(std::make_unique<PortQueue>(m.pairs.back()->b(), 0));
+      m.generator_queues.push_back(std::make_unique<PortQueue>(*m.generator_ports.back(), 0));
+      m.appliance_queues.push_back(std::make_unique<PortQueue>(*m.appliance_ports.back(), 0));
     }
   } catch (const std::exception& e) {
     return e.what();
@@ -435,6 +439,7 @@ BenchTransport DpdkBenchWire::transport() {
       }
     }
     r.transport_counters["wire.packets_in_flight_at_end"] = in_flight;
+    r.transport_counters["wire.checksum_offload"] = m->checksum_offload ? 1 : 0;
     r.transport_counters["pool.mbufs"] = m->pool->capacity();
     r.transport_counters["pool.mbufs_missing_at_end"] = m->pool->capacity() - m->pool->available();
   };

@@ -54,7 +54,9 @@ class DpdkBenchWire {
  public:
   DpdkBenchWire();
   ~DpdkBenchWire();
-  std::string open(unsigned pairs, unsigned connections, unsigned pinned_mbufs);
+  // checksum_offload: the ports are in-memory links that offload checksums
+  // (dataplane PortConfig::memory_link); else the stacks compute them all.
+  std::string open(unsigned pairs, unsigned connections, unsigned pinned_mbufs, bool checksum_offload);
   BenchTransport transport();
 
   struct Impl;
