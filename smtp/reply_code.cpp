@@ -1,6 +1,7 @@
 #include "smtp/reply_code.hpp"
 
 #include <array>
+#include <string>
 
 namespace mxdp::smtp {
 
@@ -70,6 +71,20 @@ constexpr std::array<ReplyText, static_cast<std::size_t>(Reply::kCount)> kReplie
 
 const ReplyText& reply_text(Reply r) noexcept {
   return kReplies[static_cast<std::size_t>(r)];
+}
+
+std::string_view reply_wire(Reply r) noexcept {
+  static const auto lines = [] {
+    std::array<std::string, kReplies.size()> out;
+    for (std::size_t i = 0; i < kReplies.size(); ++i) {
+      const ReplyText& t = kReplies[i];
+      out[i] = std::to_string(t.code) + ' ';
+      if (!t.enhanced.empty()) out[i].append(t.enhanced).push_back(' ');
+      out[i].append(t.text).append("\r\n");
+    }
+    return out;
+  }();
+  return lines[static_cast<std::size_t>(r)];
 }
 
 }  // namespace mxdp::smtp

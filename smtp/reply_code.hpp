@@ -70,5 +70,8 @@ struct ReplyText {
 
 // The code, enhanced status code and text of a reply.
 const ReplyText& reply_text(Reply r) noexcept;
+// The whole reply line as it goes on the wire: "<code> [<enhanced> ]<text>\r\n"
+// (built once, so a reply is one append).
+std::string_view reply_wire(Reply r) noexcept;
 
 }  // namespace mxdp::smtp

@@ -181,8 +181,33 @@ std::size_t ServerSession::feed(std::string_view input, Time now) noexcept {
   return pos;
 }
 
+// The four octets of a four-letter verb, case folded: OR-ing 0x20 maps exactly
+// 'A'..'Z' onto 'a'..'z' and nothing else onto them, so equal keys are equal
+// verbs (RFC 5321 §2.4: verbs are case-insensitive).
+constexpr std::uint32_t verb_key(char a, char b, char c, char d) noexcept {
+  return (static_cast<std::uint32_t>(static_cast<unsigned char>(a) | 0x20) << 24) |
+         (static_cast<std::uint32_t>(static_cast<unsigned char>(b) | 0x20) << 16) |
+         (static_cast<std::uint32_t>(static_cast<unsigned char>(c) | 0x20) << 8) |
+         static_cast<std::uint32_t>(static_cast<unsigned char>(d) | 0x20);
+}
+
 void ServerSession::dispatch(std::string_view line) noexcept {
   const auto [verb, args] = split_verb(line);
+  if (verb.size() == 4) {
+    // The verbs of every transaction, without the table walk.
+    switch (verb_key(verb[0], verb[1], verb[2], verb[3])) {
+      case verb_key('r', 'c', 'p', 't'):
+        return on_rcpt(args);
+      case verb_key('m', 'a', 'i', 'l'):
+        return on_mail(args);
+      case verb_key('d', 'a', 't', 'a'):
+        return on_data(args);
+      case verb_key('b', 'd', 'a', 't'):
+        return on_bdat(args);
+      default:
+        break;
+    }
+  }
   for (const Verb& v : kVerbs) {
     if (iequals(verb, v.name)) {
       (this->*v.handler)(args);
@@ -217,9 +242,9 @@ void ServerSession::reply_line(std::uint16_t code, bool more, std::string_view e
 }
 
 void ServerSession::reply(Reply r) noexcept {
-  const ReplyText& t = reply_text(r);
-  reply_line(t.code, false, t.enhanced, t.text);
-  if (t.code >= 400 && t.code != 421) count_error();
+  out_.append(reply_wire(r));
+  const std::uint16_t code = reply_text(r).code;
+  if (code >= 400 && code != 421) count_error();
 }
 
 void ServerSession::count_error() noexcept {
@@ -640,6 +665,23 @@ void ServerSession::apply_answer(const SinkAnswer& answer) noexcept {
   if (answer.verdict == Verdict::kTempFail) base = Reply::kTempFailed;
   if (answer.verdict == Verdict::kPermFail) base = Reply::kPermFailed;
   const ReplyText& t = reply_text(base);
+  if ((answer.code == 0 || answer.code == t.code) &&
+      (answer.enhanced.empty() || answer.enhanced == t.enhanced) &&
+      (answer.text.empty() || answer.text == t.text)) {
+    // The standard reply (what a sink that accepts with "Ok: queued" gets).
+    out_.append(reply_wire(base));
+  } else {
+    reply_custom(answer, t);
+  }
+  if (answer.verdict == Verdict::kAccept) {
+    ++stats_.messages_accepted;
+  } else {
+    ++stats_.messages_rejected;
+  }
+  reset_transaction();
+}
+
+void ServerSession::reply_custom(const SinkAnswer& answer, const ReplyText& t) noexcept {
   std::uint16_t code = t.code;
   // A sink may pick a more precise code of the same class (e.g. 554 instead of 550).
   if (answer.code >= 200 && answer.code <= 599 && answer.code / 100 == t.code / 100) code = answer.code;
@@ -649,12 +691,6 @@ void ServerSession::apply_answer(const SinkAnswer& answer) noexcept {
   // Text that could break the reply framing is never copied out.
   const bool custom_text = !answer.text.empty() && answer.text.size() <= 400 && !has_control(answer.text);
   reply_line(code, false, custom_enh ? answer.enhanced : t.enhanced, custom_text ? answer.text : t.text);
-  if (answer.verdict == Verdict::kAccept) {
-    ++stats_.messages_accepted;
-  } else {
-    ++stats_.messages_rejected;
-  }
-  reset_transaction();
 }
 
 }  // namespace mxdp::smtp

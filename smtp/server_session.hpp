@@ -142,6 +142,9 @@ class ServerSession {
   void reset_transaction() noexcept;
   void reply(Reply r) noexcept;
   void reply_line(std::uint16_t code, bool more, std::string_view enhanced, std::string_view text) noexcept;
+  // A sink's answer with its own code, enhanced code or text (within the
+  // class of `t`, and only text that cannot break the reply framing).
+  void reply_custom(const SinkAnswer& answer, const ReplyText& t) noexcept;
   void count_error() noexcept;
   void close() noexcept;
   std::string_view store(std::string_view s) noexcept;

@@ -1,12 +1,23 @@
 #include "tools/mxdp/smtp_server_connection.hpp"
 
+#include <time.h>
+
 namespace mxdp::cli {
 
 using dataplane::transport::Clock;
 using dataplane::transport::Connection;
 
 smtp::Time smtp_now() noexcept {
-  return std::chrono::duration_cast<smtp::Time>(Clock::now().time_since_epoch());
+  // The coarse monotonic clock (the last timer tick, a few ms old at most,
+  // and a fraction of the cost of a precise read): it runs once per read, and
+  // sessions only time out idle and slow clients, in seconds. Same epoch as
+  // the steady clock (CLOCK_MONOTONIC), never ahead of it: a deadline built on
+  // it comes due at most a tick early, the session checks it against this
+  // clock again (on_tick), so a timeout fires at most a tick late.
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return std::chrono::duration_cast<smtp::Time>(std::chrono::seconds(ts.tv_sec) +
+                                                std::chrono::nanoseconds(ts.tv_nsec));
 }
 
 Clock::time_point clock_from_smtp(smtp::Time t) noexcept {
