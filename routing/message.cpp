@@ -135,7 +135,8 @@ void Message::operator delete(void* p, std::size_t size) noexcept {
 #endif
 }
 
-Message::Message(Owner* owner, MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live)
+Message::Message(Owner* owner, MessageId id, Envelope&& envelope, Body&& body,
+                 std::atomic<std::int64_t>* live)
     : owner_(owner), live_(live), id_(id), envelope_(std::move(envelope)), body_(std::move(body)) {
   size_bytes_ = body_.footprint() + envelope_.reverse_path.size();
   for (const std::string& r : envelope_.recipients)
@@ -192,7 +193,7 @@ void Message::die_used_after_free() noexcept {
   std::abort();
 }
 
-MsgRef make_message(MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live) {
+MsgRef make_message(MessageId id, Envelope&& envelope, Body&& body, std::atomic<std::int64_t>* live) {
   Owner* owner = Owner::current();
   if (owner == nullptr) {
     std::fprintf(stderr,

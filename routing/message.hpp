@@ -131,10 +131,10 @@ class Message {
  private:
   friend class MsgRef;
   friend class Owner;
-  friend MsgRef make_message(MessageId, Envelope, Body, std::atomic<std::int64_t>*);
+  friend MsgRef make_message(MessageId, Envelope&&, Body&&, std::atomic<std::int64_t>*);
   friend struct MessageTestAccess;
 
-  Message(Owner* owner, MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live);
+  Message(Owner* owner, MessageId id, Envelope&& envelope, Body&& body, std::atomic<std::int64_t>* live);
   ~Message();
   static void destroy(Message* msg) noexcept;
   // Inline so release builds pay nothing; debug builds compare the magic.

@@ -65,7 +65,7 @@ class MsgRef {
   bool same_message(const MsgRef& other) const noexcept { return msg_ == other.msg_; }
 
  private:
-  friend MsgRef make_message(MessageId, Envelope, Body, std::atomic<std::int64_t>*);
+  friend MsgRef make_message(MessageId, Envelope&&, Body&&, std::atomic<std::int64_t>*);
   friend struct FaultInjection;
   explicit MsgRef(Message* adopted) noexcept : msg_(adopted) {}
   Message* msg_ = nullptr;
@@ -75,7 +75,8 @@ class MsgRef {
 // active: a start-up error otherwise, reported by abort with a message).
 // `live`, if given, is incremented now and decremented when the message is
 // destroyed (the ingress shard's "live messages" counter).
-MsgRef make_message(MessageId id, Envelope envelope, Body body, std::atomic<std::int64_t>* live = nullptr);
+MsgRef make_message(MessageId id, Envelope&& envelope, Body&& body,
+                    std::atomic<std::int64_t>* live = nullptr);
 
 // Test-only fault injection: a MsgRef that does NOT count a reference, the
 // exact mistake this layer exists to rule out. Only debug builds have it; the

@@ -26,7 +26,7 @@ Router::Router(const Directory& directory, Relay& relay, RouterConfig config)
 
 Router::~Router() = default;
 
-IngressResult Router::ingress(ShardId s, MessageId id, Envelope envelope, Body body,
+IngressResult Router::ingress(ShardId s, MessageId id, Envelope&& envelope, Body&& body,
                               const IngressOptions& options) noexcept {
   IngressResult result;
   if (s.value >= shards_.size()) {

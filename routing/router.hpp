@@ -98,9 +98,10 @@ class Router final : public RelayCompletionSink {
   Router(const Router&) = delete;
   Router& operator=(const Router&) = delete;
 
-  // Shard s's thread. Takes the envelope and body; returns per-recipient routes.
+  // Shard s's thread. Takes the envelope and body (a refused message leaves
+  // them with the caller); returns per-recipient routes.
   // options.prior (see PriorLookups) saves the second lookup per recipient.
-  IngressResult ingress(ShardId s, MessageId id, Envelope envelope, Body body,
+  IngressResult ingress(ShardId s, MessageId id, Envelope&& envelope, Body&& body,
                         const IngressOptions& options = {}) noexcept;
 
   // Shard s's thread. Returns the amount of work done (0: idle).
