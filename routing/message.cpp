@@ -43,12 +43,15 @@ std::uint64_t messages_destroyed() noexcept {
 // ---- Body ---------------------------------------------------------------
 
 Body Body::contiguous(std::string bytes) {
-  Body b;
-  b.owned_ = std::move(bytes);
-  b.size_ = b.owned_.size();
-  const BodySegment one{reinterpret_cast<const std::byte*>(b.owned_.data()), b.owned_.size()};
-  b.set_segments({&one, 1});
+  // The string lives on the heap so its bytes never move with the Body.
+  auto* owned = new std::string(std::move(bytes));
+  const BodySegment one{reinterpret_cast<const std::byte*>(owned->data()), owned->size()};
+  Body b = borrowed({&one, 1}, &release_owned, owned);
   return b;
+}
+
+void Body::release_owned(void* bytes) noexcept {
+  delete static_cast<std::string*>(bytes);
 }
 
 Body Body::borrowed(std::span<const BodySegment> segments, ReleaseHook release, void* context,
@@ -67,38 +70,32 @@ Body Body::borrowed(std::span<const BodySegment> segments, ReleaseHook release, 
 void Body::set_segments(std::span<const BodySegment> segments) {
   if (segments.size() <= kInlineSegments) {
     std::copy(segments.begin(), segments.end(), inline_.begin());
-    inline_count_ = segments.size();
-    spilled_.clear();
   } else {
-    spilled_.assign(segments.begin(), segments.end());
-    inline_count_ = 0;
+    spilled_ = new BodySegment[segments.size()];
+    std::copy(segments.begin(), segments.end(), spilled_);
   }
+  count_ = segments.size();
 }
 
-Body::Body(Body&& other) noexcept {
-  *this = std::move(other);
-}
-
-Body& Body::operator=(Body&& other) noexcept {
-  if (this == &other) return *this;
-  release();
-  const bool owned = !other.owned_.empty() && other.release_ == nullptr;
-  owned_ = std::move(other.owned_);
+void Body::steal(Body& other) noexcept {
   inline_ = other.inline_;
-  inline_count_ = std::exchange(other.inline_count_, 0);
-  spilled_ = std::move(other.spilled_);
-  other.spilled_.clear();
-  // A moved std::string may relocate its bytes (small-string buffer): point the
-  // one segment of an owned body at the new place.
-  if (owned) {
-    inline_[0] = {reinterpret_cast<const std::byte*>(owned_.data()), owned_.size()};
-    inline_count_ = 1;
-  }
+  spilled_ = std::exchange(other.spilled_, nullptr);
+  count_ = std::exchange(other.count_, 0);
   size_ = std::exchange(other.size_, 0);
   footprint_ = std::exchange(other.footprint_, 0);
   release_ = std::exchange(other.release_, nullptr);
   prefetch_ = std::exchange(other.prefetch_, nullptr);
   context_ = std::exchange(other.context_, nullptr);
+}
+
+Body::Body(Body&& other) noexcept {
+  steal(other);
+}
+
+Body& Body::operator=(Body&& other) noexcept {
+  if (this == &other) return *this;
+  release();
+  steal(other);
   return *this;
 }
 
@@ -108,9 +105,10 @@ Body::~Body() {
 
 void Body::release() noexcept {
   if (release_ != nullptr) std::exchange(release_, nullptr)(context_);
-  inline_count_ = 0;
-  spilled_.clear();
+  delete[] std::exchange(spilled_, nullptr);
+  count_ = 0;
   size_ = 0;
+  footprint_ = 0;
 }
 
 // ---- Message ------------------------------------------------------------

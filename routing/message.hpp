@@ -64,11 +64,10 @@ class Body {
   // Memory held for the body: its size, or what a lender pins (at least size).
   std::size_t footprint() const noexcept { return footprint_ > size_ ? footprint_ : size_; }
   std::span<const BodySegment> segments() const noexcept {
-    if (!spilled_.empty()) return spilled_;
-    return {inline_.data(), inline_count_};
+    return {spilled_ != nullptr ? spilled_ : inline_.data(), count_};
   }
   static constexpr std::size_t kInlineSegments = 2;
-  bool is_borrowed() const noexcept { return release_ != nullptr; }
+  bool is_borrowed() const noexcept { return release_ != nullptr && release_ != &release_owned; }
   // Look-ahead for a release long after ingress (the mailbox log evicting
   // its oldest entries): first the lender's context, then, a little later,
   // what the lender's prefetch hook names. Hints only.
@@ -82,11 +81,16 @@ class Body {
  private:
   void release() noexcept;
   void set_segments(std::span<const BodySegment> segments);
-  std::string owned_;
-  // The segments: inline when they fit (no allocation per message), else spilled.
+  // Takes other's segments, hooks and figures, leaving it empty.
+  void steal(Body& other) noexcept;
+  // The release hook of a contiguous body: its bytes are a heap std::string.
+  static void release_owned(void* bytes) noexcept;
+  // Plain fields only, so a move is a copy and a reset (a message's body is
+  // moved on its way into the message). The segments: inline when they fit
+  // (no allocation per message), else a heap array.
   std::array<BodySegment, kInlineSegments> inline_{};
-  std::size_t inline_count_ = 0;
-  std::vector<BodySegment> spilled_;
+  BodySegment* spilled_ = nullptr;
+  std::size_t count_ = 0;
   std::size_t size_ = 0;
   std::size_t footprint_ = 0;
   ReleaseHook release_ = nullptr;
