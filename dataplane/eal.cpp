@@ -4,10 +4,13 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -33,6 +36,14 @@ std::string explain_failure(int err, const std::vector<std::string>& argv) {
   bool no_huge = false;
   for (const auto& a : argv)
     no_huge |= (a == "--no-huge");
+  if (err == EINVAL) {
+    // An argument DPDK does not know or cannot parse (getopt named it above).
+    std::string args;
+    for (std::size_t i = 1; i < argv.size(); ++i)
+      args += (i > 1 ? " " : "") + argv[i];
+    return "DPDK rejected the EAL arguments (its message above says which): " + args +
+           ". EAL arguments go before '--', mxdp's own after it; 'mxdp CMD -h --' lists the EAL's.";
+  }
   std::string msg = "EAL init failed (" + std::string(rte_strerror(err)) + "). ";
   if (geteuid() != 0) msg += "DPDK needs root here: run as root (or with sudo). ";
   if (!no_huge && free_hugepages() == 0) {
@@ -133,7 +144,25 @@ void start_eal(const std::vector<std::string>& argv) {
   for (auto& s : copy)
     raw.push_back(s.data());
   raw.push_back(nullptr);
+  // DPDK prints its whole usage (some 90 lines) to stdout when it rejects an
+  // argument; the error thrown below names the arguments instead. Asked for
+  // with -h/--help, the usage is the answer, so then it goes out.
+  const bool wants_usage =
+      std::any_of(argv.begin(), argv.end(), [](const std::string& a) { return a == "-h" || a == "--help"; });
+  int saved_stdout = -1;
+  if (!wants_usage) {
+    std::fflush(stdout);
+    saved_stdout = dup(STDOUT_FILENO);
+    const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (saved_stdout >= 0 && devnull >= 0) dup2(devnull, STDOUT_FILENO);
+    if (devnull >= 0) close(devnull);
+  }
   const int rc = rte_eal_init(static_cast<int>(copy.size()), raw.data());
+  if (saved_stdout >= 0) {
+    std::fflush(stdout);
+    dup2(saved_stdout, STDOUT_FILENO);
+    close(saved_stdout);
+  }
   if (rc < 0) throw std::runtime_error(explain_failure(rte_errno, argv));
   if (have_before) pthread_setaffinity_np(pthread_self(), sizeof before, &before);
   g_started.store(true, std::memory_order_relaxed);
