@@ -87,6 +87,7 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   sc.listen = transport.appliance_listen;
   sc.cores = o.serve_cores;
   sc.shards = o.shards;
+  sc.mailbox_log_bytes = o.mailbox_log_bytes;
   sc.metrics = "";
   sc.referral_target = sink_addr;
   sc.smtp.max_recipients = std::max(1000u, o.load.recipients);
