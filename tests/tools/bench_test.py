@@ -59,6 +59,7 @@ class Bench(unittest.TestCase):
         self.assertEqual(report["backend"], "dpdk" if built_with_dpdk() else "kernel")
         self.assertEqual(report["target"], "embedded")
         self.check_clean(report)
+        self.assertEqual(report["mailbox_log_bytes"], 16 << 20)  # the default
         if report["backend"] == "dpdk":
             # The in-memory link offloads checksums as Linux loopback does.
             self.assertEqual(report["transport_counters"]["wire.checksum_offload"], 1)
@@ -70,6 +71,16 @@ class Bench(unittest.TestCase):
             report = json.load(f)
         self.check_clean(report)
         self.assertEqual(report["transport_counters"]["wire.checksum_offload"], 0)
+
+    def test_small_mailbox_log_evicts_and_stays_clean(self):
+        # A 256 KiB log per shard holds about 120 packet buffers' worth: it
+        # evicts throughout the run, and every evicted body's buffers go home.
+        _, path = self.bench("-d", "1", "-c", "8", "--mailbox-log", "256K")
+        with open(path) as f:
+            report = json.load(f)
+        self.assertEqual(report["mailbox_log_bytes"], 256 << 10)
+        self.check_clean(report)
+        self.assertGreater(report["transport_counters"]["appliance.mailbox_evicted"], 0)
 
     def test_seed_scenario_referrals_and_moves(self):
         # 20% referrals relayed to the built-in sink, thousands of recipient
