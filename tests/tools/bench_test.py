@@ -82,6 +82,18 @@ class Bench(unittest.TestCase):
         self.check_clean(report)
         self.assertGreater(report["transport_counters"]["appliance.mailbox_evicted"], 0)
 
+    @unittest.skipUnless(built_with_dpdk(), "needs DPDK")
+    def test_pool_is_sized_for_the_mailbox_logs(self):
+        # Two shards may pin 64 MiB each in 2176-byte buffers (data room):
+        # the pool holds those and the queues' own.
+        _, path = self.bench("-d", "1", "-c", "8", "--shards", "2", "--mailbox-log", "64M")
+        with open(path) as f:
+            report = json.load(f)
+        self.assertEqual(report["mailbox_log_bytes"], 64 << 20)
+        self.check_clean(report)
+        pinned = 2 * ((64 << 20) // 2176)
+        self.assertGreaterEqual(report["transport_counters"]["pool.mbufs"], pinned + 2 * 8192 + 8 * 16)
+
     def test_seed_scenario_referrals_and_moves(self):
         # 20% referrals relayed to the built-in sink, thousands of recipient
         # moves per second while messages are in flight.

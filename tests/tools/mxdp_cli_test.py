@@ -117,6 +117,18 @@ class MxdpCli(unittest.TestCase):
                 self.assertIn("mailbox_log", err)
                 self.assertIn(why, err)
 
+    def test_mailbox_logs_too_large_for_the_pool_refused_at_start_up(self):
+        # 64G per shard parses, but on DPDK no pool holds what the logs may pin.
+        if "DPDK not linked" in run("--version")[1]:
+            self.skipTest("needs DPDK")
+        for args in (["bench", "--", "--mailbox-log", "64G", "-d", "1"],
+                     ["serve", "--", "--backend", "dpdk", "--dpdk-ip", "10.0.0.1/24", "--cores", "1",
+                      "--mailbox-log", "64G"]):
+            rc, _, err = run(*args)
+            self.assertEqual(rc, 1, args)
+            self.assertIn("too many beside the queues'", err)
+            self.assertIn("lower --mailbox-log", err)
+
 
 class MxdpReport(unittest.TestCase):
     """Two short kernel bench runs drawn by `mxdp report`.

@@ -51,9 +51,10 @@ std::string run_on(const std::string& backend, const BenchCliOptions& cli,
   BenchOptions o = options;
   o.load.threads = o.serve_cores;
   DpdkBenchWire wire;
-  unsigned pinned = mailbox_pinned_mbufs(o.shards ? o.shards : 2 * o.serve_cores);
-  std::string err =
-      start_dpdk(eal, eal_memory_for(pool_mbufs(2 * o.serve_cores, o.load.connections, pinned)));
+  std::uint64_t pinned = mailbox_pinned_mbufs(o.shards ? o.shards : 2 * o.serve_cores, o.mailbox_log_bytes);
+  std::string err = check_pool_mbufs(2 * o.serve_cores, o.load.connections, pinned);
+  if (err.empty())
+    err = start_dpdk(eal, eal_memory_for(pool_mbufs(2 * o.serve_cores, o.load.connections, pinned)));
   if (err.empty()) err = wire.open(o.serve_cores, o.load.connections, pinned, cli.wire_checksum_offload);
   if (!err.empty()) return "dpdk: " + err;
   return run_bench(o, wire.transport(), report);

@@ -108,13 +108,17 @@ Command serve_command() {
                 // Memory is sized before the EAL knows its lcores: for the cores
                 // asked for, or every CPU when --cores is left to the lcore list.
                 unsigned sized = c->cores ? c->cores : std::max(1u, std::thread::hardware_concurrency());
-                unsigned pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * sized);
+                std::uint64_t pinned =
+                    mailbox_pinned_mbufs(c->shards ? c->shards : 2 * sized, c->mailbox_log_bytes);
                 unsigned mbufs = c->dpdk.mbufs ? c->dpdk.mbufs : pool_mbufs(sized, 1024 * sized, pinned);
-                std::string e = start_dpdk(eal, eal_memory_for(mbufs));
+                // A too large one fails before the EAL reserves its memory; a
+                // `[dpdk] mbufs` given by hand is taken as it is.
+                std::string e = c->dpdk.mbufs ? "" : check_pool_mbufs(sized, 1024 * sized, pinned);
+                if (e.empty()) e = start_dpdk(eal, eal_memory_for(mbufs));
                 // Default: one worker per worker lcore of -l (`-l 0-4`: 4), at least one.
                 if (c->cores == 0)
                   c->cores = std::max<unsigned>(1, static_cast<unsigned>(dpdk_worker_lcores()));
-                pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * c->cores);
+                pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * c->cores, c->mailbox_log_bytes);
                 if (e.empty()) e = port.open(c->dpdk, c->cores, pinned);
                 if (!e.empty()) {
                   std::fprintf(stderr, "mxdp serve: dpdk: %s\n", e.c_str());
