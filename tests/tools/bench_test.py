@@ -80,7 +80,17 @@ class Bench(unittest.TestCase):
             report = json.load(f)
         self.assertEqual(report["mailbox_log_bytes"], 256 << 10)
         self.check_clean(report)
-        self.assertGreater(report["transport_counters"]["appliance.mailbox_evicted"], 0)
+        # Two shards (one appliance core), each entry at least its 1 KiB body:
+        # the logs keep at most 512 entries, the rest were evicted.
+        delivered = report["recipients_delivered"]
+        evicted = report["transport_counters"]["appliance.mailbox_evicted"]
+        kept_at_most = 2 * (256 << 10) // 1024
+        self.assertLessEqual(evicted, delivered)
+        self.assertGreaterEqual(evicted, delivered - kept_at_most)
+        # A normal second delivers some 10^5; one spent stopped (SIGSTOP while
+        # another job measures) may deliver too few to fill the logs.
+        if delivered > kept_at_most:
+            self.assertGreater(evicted, 0)
 
     @unittest.skipUnless(built_with_dpdk(), "needs DPDK")
     def test_pool_is_sized_for_the_mailbox_logs(self):
