@@ -35,5 +35,32 @@ TEST(SplitEalArgs, EmptyAndSeparatorOnly) {
   EXPECT_TRUE(s.mxdp.empty());
 }
 
+// The option sees the plain byte count; a bad size is a parse error that
+// names the option (main.cpp turns it into exit code 2).
+TEST(ByteSizeValidator, HandsTheOptionItsByteCount) {
+  std::uint64_t bytes = 7;
+  CLI::App app;
+  app.add_option("--log", bytes)->transform(byte_size_validator(64u << 10, std::uint64_t{64} << 30));
+  app.parse(Args{"256K", "--log"});  // CLI11 takes the arguments reversed
+  EXPECT_EQ(bytes, 256u << 10);
+  app.parse(Args{"--log=68719476736"});
+  EXPECT_EQ(bytes, std::uint64_t{64} << 30);
+}
+
+TEST(ByteSizeValidator, BadSizesAreParseErrorsNamingTheOption) {
+  for (const char* value : {"63K", "65G", "16X", "", "-1"}) {
+    std::uint64_t bytes = 7;
+    CLI::App app;
+    app.add_option("--log", bytes)->transform(byte_size_validator(64u << 10, std::uint64_t{64} << 30));
+    try {
+      app.parse(Args{value, "--log"});
+      ADD_FAILURE() << value << " was taken";
+    } catch (const CLI::ParseError& e) {
+      EXPECT_NE(std::string(e.what()).find("--log"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(bytes, 7u) << value;
+  }
+}
+
 }  // namespace
 }  // namespace mxdp::cli

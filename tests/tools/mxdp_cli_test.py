@@ -83,6 +83,52 @@ class MxdpCli(unittest.TestCase):
             self.assertEqual(rc, 2, (cmd, opt, value))
             self.assertIn(opt, err)
 
+    def test_bad_mailbox_log_refused_before_anything_starts(self):
+        # Out of 64K..64G, or not a size: a usage error naming the option.
+        for cmd in ("serve", "bench"):
+            for value in ("63K", "65535", "65G", "68719476737", "16X", "16MB", "-1", "", "99999999999999999999G"):
+                rc, _, err = run(cmd, "--", "--mailbox-log", value)
+                self.assertEqual(rc, 2, (cmd, value, err))
+                self.assertIn("--mailbox-log", err, (cmd, value))
+        rc, _, err = run("bench", "--", "--mailbox-log", "32K")
+        self.assertIn("below the minimum 64K", err)
+        rc, _, err = run("serve", "--", "--mailbox-log", "128G")
+        self.assertIn("above the maximum 64G", err)
+
+    def test_mailbox_log_help(self):
+        for cmd in ("serve", "bench"):
+            rc, out, _ = run(cmd, "--help")
+            self.assertEqual(rc, 0, cmd)
+            text = " ".join(out.split())  # CLI11 wraps long descriptions
+            self.assertIn("--mailbox-log SIZE", text, cmd)
+            for words in ("mailbox log", "evicting the oldest", "per shard", "K, M or G", "64K..64G",
+                          "2 KiB packet buffers it pins", "mbuf pool is sized", "16M"):
+                self.assertIn(words, text, (cmd, words))
+
+    def test_bad_mailbox_log_in_the_config_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            config = os.path.join(tmp, "mxdp.toml")
+            for value, why in (('"1K"', "below the minimum 64K"), ('"16 MB"', "expected bytes"),
+                               ("[16]", "wrong type")):
+                with open(config, "w") as f:
+                    f.write(f"[serve]\nmailbox_log = {value}\n")
+                rc, _, err = run("serve", "--config", config)
+                self.assertEqual(rc, 2, (value, err))
+                self.assertIn("mailbox_log", err)
+                self.assertIn(why, err)
+
+    def test_mailbox_logs_too_large_for_the_pool_refused_at_start_up(self):
+        # 64G per shard parses, but on DPDK no pool holds what the logs may pin.
+        if "DPDK not linked" in run("--version")[1]:
+            self.skipTest("needs DPDK")
+        for args in (["bench", "--", "--mailbox-log", "64G", "-d", "1"],
+                     ["serve", "--", "--backend", "dpdk", "--dpdk-ip", "10.0.0.1/24", "--cores", "1",
+                      "--mailbox-log", "64G"]):
+            rc, _, err = run(*args)
+            self.assertEqual(rc, 1, args)
+            self.assertIn("too many beside the queues'", err)
+            self.assertIn("lower --mailbox-log", err)
+
 
 class MxdpReport(unittest.TestCase):
     """Two short kernel bench runs drawn by `mxdp report`.

@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "routing/router.hpp"
+
 namespace mxdp::cli {
 namespace {
 
@@ -32,6 +34,43 @@ TEST(ServeConfig, ExampleFileLoadsWithDefaults) {
   EXPECT_EQ(c.smtp.max_recipients, d.smtp.max_recipients);
   EXPECT_EQ(c.smtp.max_message_size, d.smtp.max_message_size);
   EXPECT_EQ(c.relay.max_attempts, d.relay.max_attempts);
+  EXPECT_EQ(c.mailbox_log_bytes, d.mailbox_log_bytes);
+}
+
+// The operator's default is the router's own: leaving the key out changes nothing.
+TEST(ServeConfig, MailboxLogDefaultIsTheRouters) {
+  EXPECT_EQ(ServeConfig{}.mailbox_log_bytes, routing::RouterConfig{}.mailbox_log_bytes);
+}
+
+TEST(ServeConfig, MailboxLogTakesASizeOrBytes) {
+  ServeConfig c;
+  ASSERT_EQ(load_serve_config(write_temp("[serve]\nmailbox_log = \"256K\"\n"), c), "");
+  EXPECT_EQ(c.mailbox_log_bytes, 256u << 10);
+  ASSERT_EQ(load_serve_config(write_temp("[serve]\nmailbox_log = 1048576\n"), c), "");
+  EXPECT_EQ(c.mailbox_log_bytes, 1u << 20);
+  ASSERT_EQ(load_serve_config(write_temp("[serve]\nmailbox_log = \"64G\"\n"), c), "");
+  EXPECT_EQ(c.mailbox_log_bytes, std::uint64_t{64} << 30);
+}
+
+TEST(ServeConfig, MailboxLogErrorsNameTheKeyAndTheLimit) {
+  ServeConfig c;
+  auto error = [&](const std::string& value) {
+    return load_serve_config(write_temp("[serve]\nshards = 4\nmailbox_log = " + value + "\n"), c);
+  };
+  std::string e = error("\"1K\"");
+  EXPECT_NE(e.find("[serve] key 'mailbox_log' at line 3: '1K' is below the minimum 64K"), std::string::npos)
+      << e;
+  e = error("\"65G\"");
+  EXPECT_NE(e.find("'65G' is above the maximum 64G"), std::string::npos) << e;
+  e = error("\"16MB\"");
+  EXPECT_NE(e.find("expected bytes"), std::string::npos) << e;
+  e = error("-1");
+  EXPECT_NE(e.find("'mailbox_log'"), std::string::npos) << e;
+  for (const char* wrong : {"true", "1048576.0", "[16]"}) {
+    e = error(wrong);
+    EXPECT_NE(e.find("'mailbox_log' at line 3 has the wrong type"), std::string::npos) << wrong << ": " << e;
+  }
+  EXPECT_EQ(c.mailbox_log_bytes, ServeConfig{}.mailbox_log_bytes);  // a refused value is not taken
 }
 
 TEST(ServeConfig, OverridesOnlyWhatIsGiven) {

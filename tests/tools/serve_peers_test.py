@@ -64,7 +64,7 @@ class Serve(unittest.TestCase):
         # Operator settings from a config file; flags below override [serve].
         config = os.path.join(cls.tmp, "mxdp.toml")
         with open(config, "w") as f:
-            f.write("[serve]\nlisten = \"127.0.0.1:1\"\n[relay]\nretry_initial_ms = 10\n"
+            f.write("[serve]\nlisten = \"127.0.0.1:1\"\nmailbox_log = \"256K\"\n[relay]\nretry_initial_ms = 10\n"
                     "retry_max_ms = 50\nmax_attempts = 3\n")
         common = ["--config", config, "--listen", f"{HOST}:{cls.port}", "--referral-target", f"{KERN}:{cls.sink_port}",
                   "--metrics", f"127.0.0.1:{cls.metrics_port}", "--control-socket", cls.ctl_path, "--shards", "4",

@@ -386,6 +386,7 @@ std::string Appliance::start() {
 
   routing::RouterConfig rc;
   rc.shard_count = c.shards;
+  rc.mailbox_log_bytes = static_cast<std::size_t>(c.mailbox_log_bytes);
   rc.max_relay_attempts = c.relay.max_attempts;
   rc.relay_backoff_initial = std::chrono::milliseconds(c.relay.retry_initial_ms);
   rc.relay_backoff_max = std::chrono::milliseconds(c.relay.retry_max_ms);

@@ -51,9 +51,10 @@ std::string run_on(const std::string& backend, const BenchCliOptions& cli,
   BenchOptions o = options;
   o.load.threads = o.serve_cores;
   DpdkBenchWire wire;
-  unsigned pinned = mailbox_pinned_mbufs(o.shards ? o.shards : 2 * o.serve_cores);
-  std::string err =
-      start_dpdk(eal, eal_memory_for(pool_mbufs(2 * o.serve_cores, o.load.connections, pinned)));
+  std::uint64_t pinned = mailbox_pinned_mbufs(o.shards ? o.shards : 2 * o.serve_cores, o.mailbox_log_bytes);
+  std::string err = check_pool_mbufs(2 * o.serve_cores, o.load.connections, pinned);
+  if (err.empty())
+    err = start_dpdk(eal, eal_memory_for(pool_mbufs(2 * o.serve_cores, o.load.connections, pinned)));
   if (err.empty()) err = wire.open(o.serve_cores, o.load.connections, pinned, cli.wire_checksum_offload);
   if (!err.empty()) return "dpdk: " + err;
   return run_bench(o, wire.transport(), report);
@@ -126,6 +127,7 @@ Command bench_command() {
             ->capture_default_str();
         app.add_option("--shards", r.shards, "Routing shards (0: two per appliance core)")
             ->capture_default_str();
+        add_mailbox_log_option(app, r.mailbox_log_bytes);
         app.add_flag("!--soft-checksums", o->wire_checksum_offload,
                      "dpdk: compute and verify every IPv4/TCP checksum in software (a NIC without "
                      "checksum offload); by default the in-memory link offloads them as Linux "

@@ -87,6 +87,7 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   sc.listen = transport.appliance_listen;
   sc.cores = o.serve_cores;
   sc.shards = o.shards;
+  sc.mailbox_log_bytes = o.mailbox_log_bytes;
   sc.metrics = "";
   sc.referral_target = sink_addr;
   sc.smtp.max_recipients = std::max(1000u, o.load.recipients);
@@ -164,6 +165,7 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   report.cores = o.serve_cores;
   report.referral_share = o.referral_share;
   report.move_rate_per_s = o.move_rate;
+  report.mailbox_log_bytes = static_cast<std::int64_t>(o.mailbox_log_bytes);
   report.recipients_delivered = static_cast<std::int64_t>(t.shards.delivered);
   report.recipients_referred = static_cast<std::int64_t>(t.shards.referred);
   report.recipients_relayed = static_cast<std::int64_t>(t.shards.relayed);
@@ -173,6 +175,7 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   report.transport_counters["appliance.bodies_lent"] = t.bodies_lent;
   report.transport_counters["appliance.bodies_copied"] = t.bodies_copied;
   report.transport_counters["appliance.lookups_reused"] = t.shards.lookups_reused;
+  report.transport_counters["appliance.mailbox_evicted"] = t.shards.evicted;
   report.transport_counters["appliance.worker_cpu_us"] = t.worker_cpu_us;
   if (transport.add_counters) transport.add_counters(report);
   return err;

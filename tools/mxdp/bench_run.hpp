@@ -5,12 +5,14 @@
 // a pair of in-memory DPDK ports, generator lcore(s) on one side and
 // appliance lcore(s) on the other (dpdk_bench.hpp).
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
 #include "tools/mxdp/loadgen.hpp"
 #include "tools/mxdp/loop_factory.hpp"
 #include "tools/mxdp/run_report.hpp"
+#include "tools/mxdp/serve_config.hpp"
 
 namespace mxdp::cli {
 
@@ -20,6 +22,8 @@ struct BenchOptions {
   unsigned shards = 0;        // 0: two per appliance core
   double referral_share = 0;  // share of recipients that are referrals (0..1)
   double move_rate = 0;       // recipient moves per second by the admin thread
+  // Each routing shard's mailbox log, in bytes (--mailbox-log).
+  std::uint64_t mailbox_log_bytes = kDefaultMailboxLogBytes;
 };
 
 // How generator and appliance meet.

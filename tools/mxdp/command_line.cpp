@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <charconv>
 
+#include "tools/mxdp/byte_size.hpp"
+
 namespace mxdp::cli {
 
 SplitArgs split_eal_args(const std::vector<std::string>& args_after_command) {
@@ -33,6 +35,17 @@ CLI::Validator ipv4_cidr_validator() {
         return {};
       },
       "A.B.C.D/PREFIX");
+}
+
+CLI::Validator byte_size_validator(std::uint64_t min, std::uint64_t max) {
+  return CLI::Validator(
+      [min, max](std::string& text) -> std::string {
+        std::uint64_t bytes = 0;
+        std::string err = parse_byte_size(text, min, max, bytes);
+        if (err.empty()) text = std::to_string(bytes);
+        return err;
+      },
+      format_byte_size(min) + ".." + format_byte_size(max));
 }
 
 }  // namespace mxdp::cli

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,12 @@ SplitArgs split_eal_args(const std::vector<std::string>& args_after_command);
 // A validator for A.B.C.D/PREFIX (PREFIX 1..32, optional): a bad address is
 // a usage error caught while parsing, before the EAL starts.
 CLI::Validator ipv4_cidr_validator();
+
+// A validator for sizes as parse_byte_size (byte_size.hpp) reads them, within
+// [min, max], for an option bound to an integer: a bad size is a usage error
+// caught while parsing, and a good one reaches the option as its plain byte
+// count. Add it with ->transform(), which lets it rewrite the text.
+CLI::Validator byte_size_validator(std::uint64_t min, std::uint64_t max);
 
 // Exit codes shared by every command.
 inline constexpr int kExitOk = 0;

@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -28,6 +29,10 @@ Command serve_command();
 Command loadgen_command();
 Command ctl_command();
 Command report_command();
+
+// `--mailbox-log SIZE` (serve and bench alike): each routing shard's mailbox
+// log, in bytes, into `bytes`; its help shows the value `bytes` has now.
+void add_mailbox_log_option(CLI::App& app, std::uint64_t& bytes);
 
 // Prints "mxdp CMD: not built yet (...)" and returns kExitUsage.
 int not_built_yet(const char* command, const char* what_builds_it);

@@ -14,7 +14,6 @@
 #include "dataplane/port.hpp"
 #include "dataplane/redirect.hpp"
 #include "dataplane/stack_loop.hpp"
-#include "routing/router.hpp"
 
 namespace mxdp::cli {
 
@@ -48,12 +47,21 @@ bool parse_cidr(const std::string& text, Ipv4Address& ip, std::uint8_t& prefix) 
   return true;
 }
 
+// The largest pool mxdp makes: about 10 GB of packet buffers.
+constexpr std::uint64_t kMaxPoolMbufs = (1u << 22) - 1;
+
+// What the queues need: per queue RX descriptors, packets in flight and
+// receive queues; per connection a few in flight.
+std::uint64_t queue_mbufs(unsigned workers, unsigned connections) {
+  return std::uint64_t{workers} * 8192 + std::uint64_t{connections} * 16;
+}
+
 // 2^n - 1 (the mempool ring's best size), at least `want`.
 std::uint32_t pool_size(std::uint64_t want) {
   std::uint64_t n = 1;
   while (n - 1 < want)
     n <<= 1;
-  return static_cast<std::uint32_t>(std::min<std::uint64_t>(n - 1, (1u << 22) - 1));
+  return static_cast<std::uint32_t>(std::min(n - 1, kMaxPoolMbufs));
 }
 
 void add_stack_counters(std::map<std::string, std::uint64_t>& out, const std::string& side,
@@ -133,15 +141,25 @@ std::size_t dpdk_worker_lcores() {
   return worker_lcore_cpus().size();
 }
 
-unsigned mailbox_pinned_mbufs(unsigned shards) {
-  return static_cast<unsigned>(shards *
-                               (routing::RouterConfig{}.mailbox_log_bytes / PacketPoolConfig{}.data_room));
+std::uint64_t mailbox_pinned_mbufs(unsigned shards, std::uint64_t log_bytes) {
+  // The lease of a lent body counts each buffer at its data room
+  // (RTE_MBUF_DEFAULT_BUF_SIZE, dataplane/stack_loop.cpp), so a log within
+  // its budget pins at most this many.
+  return std::uint64_t{shards} * (log_bytes / PacketPoolConfig{}.data_room);
 }
 
-unsigned pool_mbufs(unsigned workers, unsigned connections, unsigned pinned) {
-  // Per queue: RX descriptors, packets in flight and receive queues; per
-  // connection a few in flight; plus what mailbox logs may pin.
-  return pool_size(std::uint64_t{workers} * 8192 + std::uint64_t{connections} * 16 + pinned);
+unsigned pool_mbufs(unsigned workers, unsigned connections, std::uint64_t pinned) {
+  return pool_size(queue_mbufs(workers, connections) + pinned);
+}
+
+// A pool capped below what the mailbox logs may pin lets them hold every
+// buffer: the queues starve and no delivery comes to evict. Refuse it.
+std::string check_pool_mbufs(unsigned workers, unsigned connections, std::uint64_t pinned) {
+  if (queue_mbufs(workers, connections) + pinned <= kMaxPoolMbufs) return "";
+  return fmt::format(
+      "the mailbox logs may pin {} packet buffers, too many beside the queues' {} for the largest pool "
+      "mxdp makes ({}): lower --mailbox-log (it is per shard) or --shards",
+      pinned, queue_mbufs(workers, connections), kMaxPoolMbufs);
 }
 
 unsigned eal_memory_for(unsigned mbufs) {
@@ -210,7 +228,7 @@ struct DpdkPortBackend::Impl {
 DpdkPortBackend::DpdkPortBackend() : impl_(std::make_unique<Impl>()) {}
 DpdkPortBackend::~DpdkPortBackend() = default;
 
-std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers, unsigned pinned_mbufs) {
+std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers, std::uint64_t pinned_mbufs) {
   Impl& m = *impl_;
   m.config = c;
   Ipv4Address ip;
@@ -242,6 +260,9 @@ std::string DpdkPortBackend::open(const DpdkConfig& c, unsigned workers, unsigne
       return "no DPDK port '" + c.port + "' (" + std::to_string(Port::count()) +
              " ports; name a --vdev or an -a PCI device in the EAL arguments)";
     }
+  }
+  if (c.mbufs == 0) {
+    if (std::string e = check_pool_mbufs(workers, 1024 * workers, pinned_mbufs); !e.empty()) return e;
   }
   try {
     PacketPoolConfig pc;
@@ -371,10 +392,11 @@ constexpr Ipv4Address kApplianceIp = Ipv4Address::from_octets(10, 77, 0, 2);
 DpdkBenchWire::DpdkBenchWire() : impl_(std::make_unique<Impl>()) {}
 DpdkBenchWire::~DpdkBenchWire() = default;
 
-std::string DpdkBenchWire::open(unsigned pairs, unsigned connections, unsigned pinned_mbufs,
+std::string DpdkBenchWire::open(unsigned pairs, unsigned connections, std::uint64_t pinned_mbufs,
                                 bool checksum_offload) {
   Impl& m = *impl_;
   m.checksum_offload = checksum_offload;
+  if (std::string e = check_pool_mbufs(2 * pairs, connections, pinned_mbufs); !e.empty()) return e;
   try {
     PacketPoolConfig pc;
     pc.name = "mxdp_bench";

@@ -4,6 +4,7 @@
 // (dataplane/stack_loop.hpp) per worker thread. Compiled into the program only
 // when DPDK is (MXDP_HAVE_DPDK); everything above it sees event loops.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,7 +34,8 @@ class DpdkPortBackend {
   // Opens and starts the port; returns "" or an error that names the fix.
   // `pinned_mbufs`: buffers the appliance may keep for lent message bodies
   // (mailbox_pinned_mbufs()), on top of what the queues need.
-  std::string open(const DpdkConfig& config, unsigned workers, unsigned pinned_mbufs = 0);
+  // Without config.mbufs, a pool too large to make is a start-up error.
+  std::string open(const DpdkConfig& config, unsigned workers, std::uint64_t pinned_mbufs = 0);
   // Worker i's loop runs the stack on queue i.
   LoopFactory loops();
   // Driver, link, offloads: one line for the start-up message.
@@ -56,7 +58,7 @@ class DpdkBenchWire {
   ~DpdkBenchWire();
   // checksum_offload: the ports are in-memory links that offload checksums
   // (dataplane PortConfig::memory_link); else the stacks compute them all.
-  std::string open(unsigned pairs, unsigned connections, unsigned pinned_mbufs, bool checksum_offload);
+  std::string open(unsigned pairs, unsigned connections, std::uint64_t pinned_mbufs, bool checksum_offload);
   BenchTransport transport();
 
   struct Impl;
@@ -67,10 +69,17 @@ class DpdkBenchWire {
 
 // Memory the EAL needs for a pool of `mbufs` packet buffers, in MB.
 unsigned eal_memory_for(unsigned mbufs);
-// Packet buffers the mailbox logs of `shards` shards may pin with lent bodies
-// (each log's byte budget counts a lent body by the buffers it pins).
-unsigned mailbox_pinned_mbufs(unsigned shards);
-// The pool for `workers` queues and `pinned` lent buffers (2^n - 1).
-unsigned pool_mbufs(unsigned workers, unsigned connections, unsigned pinned);
+// Packet buffers the mailbox logs of `shards` shards, `log_bytes` each
+// (--mailbox-log), may pin with lent bodies: each log's byte budget counts a
+// lent body by the buffers it pins, each at its whole data room.
+std::uint64_t mailbox_pinned_mbufs(unsigned shards, std::uint64_t log_bytes);
+// The pool for `workers` queues and `pinned` lent buffers (2^n - 1), capped
+// at the largest pool mxdp makes.
+unsigned pool_mbufs(unsigned workers, unsigned connections, std::uint64_t pinned);
+// "" or the start-up error (naming --mailbox-log) when that pool would be
+// capped: the mailbox logs could then pin every buffer and starve the queues.
+// The ports' open() checks it too; callers check first to fail before the EAL
+// reserves memory for a pool that will be refused.
+std::string check_pool_mbufs(unsigned workers, unsigned connections, std::uint64_t pinned);
 
 }  // namespace mxdp::cli

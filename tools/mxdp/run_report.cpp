@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mxdp/version.hpp"
+#include "tools/mxdp/byte_size.hpp"
 
 namespace mxdp::cli {
 
@@ -47,6 +48,10 @@ std::string to_json(const RunReport& r) {
   j["durability"] = r.durability;
   j["referral_share"] = r.referral_share;
   j["move_rate_per_s"] = r.move_rate_per_s;
+  if (r.mailbox_log_bytes >= 0)
+    j["mailbox_log_bytes"] = r.mailbox_log_bytes;
+  else
+    j["mailbox_log_bytes"] = nullptr;
   j["duration_s"] = r.duration_s;
   j["messages_sent"] = r.messages_sent;
   j["messages_accepted"] = r.messages_accepted;
@@ -251,6 +256,7 @@ RunReport from_json(std::string_view input) {
   optional(j, "durability", r.durability, text);
   optional(j, "referral_share", r.referral_share, number);
   optional(j, "move_rate_per_s", r.move_rate_per_s, number);
+  optional(j, "mailbox_log_bytes", r.mailbox_log_bytes, nullable_count);
   r.duration_s = number(need(j, "duration_s"), "duration_s");
   if (r.duration_s < 0) bad("field 'duration_s' is negative");
   r.messages_sent = count(need(j, "messages_sent"), "messages_sent");
@@ -298,6 +304,8 @@ std::string to_table(const RunReport& r) {
   row("cores / connections", fmt::format("{} / {}", r.cores, r.connections));
   row("message size / rcpts", fmt::format("{} B / {}", r.message_size, r.recipients_per_message));
   row("durability", r.durability);
+  if (r.mailbox_log_bytes >= 0)
+    row("mailbox log per shard", format_byte_size(static_cast<std::uint64_t>(r.mailbox_log_bytes)));
   row("duration", fmt::format("{:.2f} s", r.duration_s));
   row("messages accepted", fmt::format("{} of {} sent", r.messages_accepted, r.messages_sent));
   row("throughput", fmt::format("{:.0f} msg/s, {:.3f} Gbit/s", r.messages_per_second(), r.gbit_per_second()));

@@ -36,6 +36,9 @@ struct RunReport {
   std::string durability = "memory";  // accepted = routed in memory; no spool
   double referral_share = 0;
   double move_rate_per_s = 0;
+  // Each routing shard's mailbox log (--mailbox-log); bench only, -1 when
+  // unknown (loadgen, older reports).
+  std::int64_t mailbox_log_bytes = -1;
   double duration_s = 0;
 
   // What happened (generator side).

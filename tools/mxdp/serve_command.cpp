@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "tools/mxdp/appliance.hpp"
+#include "tools/mxdp/byte_size.hpp"
 #include "tools/mxdp/command_line.hpp"
 #include "tools/mxdp/commands.hpp"
 #include "tools/mxdp/control_server.hpp"
@@ -36,10 +37,22 @@ std::string find_config(const std::vector<std::string>& args) {
 
 }  // namespace
 
+void add_mailbox_log_option(CLI::App& app, std::uint64_t& bytes) {
+  app.add_option("--mailbox-log", bytes,
+                 "Bytes of delivered messages each routing shard keeps in its mailbox log before "
+                 "evicting the oldest; per shard. SIZE is bytes or a number with K, M or G (KiB, MiB, "
+                 "GiB). On dpdk a lent message body counts by the 2 KiB packet buffers it pins, and the "
+                 "mbuf pool is sized to hold every shard's log")
+      ->transform(byte_size_validator(kMinMailboxLogBytes, kMaxMailboxLogBytes))
+      ->type_name("SIZE")
+      ->default_str(format_byte_size(bytes));
+}
+
 void add_serve_options(CLI::App& app, ServeConfig& c) {
   app.add_option("-l,--listen", c.listen, "SMTP listen address IPv4:port")->capture_default_str();
   app.add_option("--cores", c.cores, "Worker threads (0: one per core)")->capture_default_str();
   app.add_option("--shards", c.shards, "Routing shards (0: two per core)")->capture_default_str();
+  add_mailbox_log_option(app, c.mailbox_log_bytes);
   app.add_option("--hostname", c.hostname, "Name in the greeting and EHLO reply")->capture_default_str();
   app.add_option("--directory", c.directory, "Recipient directory CSV (default: the demo directory)");
   app.add_option("--referral-target", c.referral_target, "Where the demo directory's referrals relay to")
@@ -95,13 +108,17 @@ Command serve_command() {
                 // Memory is sized before the EAL knows its lcores: for the cores
                 // asked for, or every CPU when --cores is left to the lcore list.
                 unsigned sized = c->cores ? c->cores : std::max(1u, std::thread::hardware_concurrency());
-                unsigned pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * sized);
+                std::uint64_t pinned =
+                    mailbox_pinned_mbufs(c->shards ? c->shards : 2 * sized, c->mailbox_log_bytes);
                 unsigned mbufs = c->dpdk.mbufs ? c->dpdk.mbufs : pool_mbufs(sized, 1024 * sized, pinned);
-                std::string e = start_dpdk(eal, eal_memory_for(mbufs));
+                // A too large one fails before the EAL reserves its memory; a
+                // `[dpdk] mbufs` given by hand is taken as it is.
+                std::string e = c->dpdk.mbufs ? "" : check_pool_mbufs(sized, 1024 * sized, pinned);
+                if (e.empty()) e = start_dpdk(eal, eal_memory_for(mbufs));
                 // Default: one worker per worker lcore of -l (`-l 0-4`: 4), at least one.
                 if (c->cores == 0)
                   c->cores = std::max<unsigned>(1, static_cast<unsigned>(dpdk_worker_lcores()));
-                pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * c->cores);
+                pinned = mailbox_pinned_mbufs(c->shards ? c->shards : 2 * c->cores, c->mailbox_log_bytes);
                 if (e.empty()) e = port.open(c->dpdk, c->cores, pinned);
                 if (!e.empty()) {
                   std::fprintf(stderr, "mxdp serve: dpdk: %s\n", e.c_str());

@@ -4,6 +4,8 @@
 
 #include <set>
 
+#include "tools/mxdp/byte_size.hpp"
+
 namespace mxdp::cli {
 
 namespace {
@@ -26,6 +28,29 @@ bool take(const toml::table& t, const char* key, T& out, std::string& err) {
   err = std::string("key '") + key + "' at line " + std::to_string(node->source().begin.line) +
         " has the wrong type";
   return false;
+}
+
+// A byte count within [min, max]: a string with an optional K/M/G suffix
+// ("16M", as on the command line) or a plain integer.
+bool take_byte_size(const toml::table& t, const char* key, std::uint64_t min, std::uint64_t max,
+                    std::uint64_t& out, std::string& err) {
+  auto node = t.get(key);
+  if (!node) return true;
+  const std::string where =
+      std::string("key '") + key + "' at line " + std::to_string(node->source().begin.line);
+  std::string problem;
+  // Asked by type: value<std::int64_t>() would take `true` as 1 and 1.5e6 as
+  // 1500000.
+  if (auto* v = node->as_string()) {
+    problem = parse_byte_size(v->get(), min, max, out);
+  } else if (auto* n = node->as_integer()) {
+    problem = parse_byte_size(std::to_string(n->get()), min, max, out);
+  } else {
+    err = where + " has the wrong type (a size such as \"16M\", or bytes)";
+    return false;
+  }
+  if (!problem.empty()) err = where + ": " + problem;
+  return problem.empty();
 }
 
 // Unknown keys are errors: a misspelt limit must not silently fall back.
@@ -54,12 +79,14 @@ std::string load_serve_config(const std::string& path, ServeConfig& c) {
   if (!only_known(root, {"serve", "smtp", "relay", "dpdk"}, "the top level", err)) return path + ": " + err;
   if (auto* s = root["serve"].as_table()) {
     if (!only_known(*s,
-                    {"backend", "listen", "cores", "shards", "hostname", "directory", "referral_target",
-                     "metrics", "control_socket"},
+                    {"backend", "listen", "cores", "shards", "mailbox_log", "hostname", "directory",
+                     "referral_target", "metrics", "control_socket"},
                     "[serve]", err))
       return path + ": " + err;
     bool ok = take(*s, "backend", c.backend, err) && take(*s, "listen", c.listen, err) &&
               take(*s, "cores", c.cores, err) && take(*s, "shards", c.shards, err) &&
+              take_byte_size(*s, "mailbox_log", kMinMailboxLogBytes, kMaxMailboxLogBytes, c.mailbox_log_bytes,
+                             err) &&
               take(*s, "hostname", c.hostname, err) && take(*s, "directory", c.directory, err) &&
               take(*s, "referral_target", c.referral_target, err) && take(*s, "metrics", c.metrics, err) &&
               take(*s, "control_socket", c.control_socket, err);

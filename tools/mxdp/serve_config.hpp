@@ -8,6 +8,15 @@
 
 namespace mxdp::cli {
 
+// Each routing shard's mailbox log (routing::RouterConfig::mailbox_log_bytes):
+// `--mailbox-log SIZE`, `mailbox_log` in [serve]. The default is the router's
+// (tests/tools/serve_config_test.cpp checks). Below the minimum a log would
+// keep under thirty packet buffers' worth, and such a value, like one above the
+// maximum, is more likely a slip of the suffix than a wish.
+inline constexpr std::uint64_t kDefaultMailboxLogBytes = std::uint64_t{16} << 20;
+inline constexpr std::uint64_t kMinMailboxLogBytes = std::uint64_t{64} << 10;
+inline constexpr std::uint64_t kMaxMailboxLogBytes = std::uint64_t{64} << 30;
+
 struct SmtpLimitsConfig {
   unsigned max_command_line = 512;            // RFC 5321 §4.5.3.1.4
   unsigned max_text_line = 1000;              // RFC 5321 §4.5.3.1.6
@@ -41,6 +50,8 @@ struct ServeConfig {
   std::string listen = "127.0.0.1:2525";
   unsigned cores = 0;   // 0: every core the process may use
   unsigned shards = 0;  // 0: two per core
+  // Each routing shard's mailbox log, in bytes (--mailbox-log).
+  std::uint64_t mailbox_log_bytes = kDefaultMailboxLogBytes;
   std::string hostname = "mxdp.example.test";
   std::string directory;  // recipient directory file; empty: the demo directory
   std::string referral_target = "127.0.0.1:2526";
