@@ -130,6 +130,21 @@ class MxdpCli(unittest.TestCase):
             self.assertIn("lower --mailbox-log", err)
 
 
+    def test_eal_argument_dpdk_rejects(self):
+        # One error naming the arguments, not DPDK's 90-line usage on stdout.
+        if "DPDK not linked" in run("--version")[1]:
+            self.skipTest("needs DPDK")
+        rc, out, err = run("bench", "--no-such-eal-option", "--", "-d", "1")
+        self.assertEqual(rc, 1)
+        self.assertEqual(out, "")
+        self.assertIn("DPDK rejected the EAL arguments", err)
+        self.assertIn("--no-such-eal-option", err)
+        self.assertNotIn("EAL common options", out + err)
+        # Asked for, the EAL's usage is the answer.
+        _, out, _ = run("bench", "-h", "--")
+        self.assertIn("EAL common options", out)
+
+
 class MxdpReport(unittest.TestCase):
     """Two short kernel bench runs drawn by `mxdp report`.
 
