@@ -242,12 +242,14 @@ std::uint16_t PortQueue::tx_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
   return rte_eth_tx_burst(port_, queue_, pkts, n);
 }
 
-RingPortPair::RingPortPair(std::string_view name, unsigned ring_size) {
+RingPortPair::RingPortPair(std::string_view name, unsigned ring_size, std::uint16_t b_tx_queues) {
   const std::string base(name);
+  if (b_tx_queues == 0) throw std::invalid_argument("RingPortPair: port b needs at least one TX queue");
   rte_ring* ab =
       rte_ring_create((base + "_ab").c_str(), ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
-  rte_ring* ba =
-      rte_ring_create((base + "_ba").c_str(), ring_size, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+  // b's TX queues may be used by as many lcores at once: one ring, several producers.
+  rte_ring* ba = rte_ring_create((base + "_ba").c_str(), ring_size, SOCKET_ID_ANY,
+                                 b_tx_queues > 1 ? RING_F_SC_DEQ : RING_F_SP_ENQ | RING_F_SC_DEQ);
   if (ab == nullptr || ba == nullptr) {
     rte_ring_free(ab);
     rte_ring_free(ba);
@@ -258,7 +260,8 @@ RingPortPair::RingPortPair(std::string_view name, unsigned ring_size) {
   rings_[1] = ba;
   // Port a receives what b sends (ring ba) and sends into ab; b the reverse.
   const int a = rte_eth_from_rings((base + "_a").c_str(), &ba, 1, &ab, 1, SOCKET_ID_ANY);
-  const int b = rte_eth_from_rings((base + "_b").c_str(), &ab, 1, &ba, 1, SOCKET_ID_ANY);
+  std::vector<rte_ring*> b_tx(b_tx_queues, ba);
+  const int b = rte_eth_from_rings((base + "_b").c_str(), &ab, 1, b_tx.data(), b_tx_queues, SOCKET_ID_ANY);
   if (a < 0 || b < 0) {
     throw std::runtime_error("rte_eth_from_rings failed for '" + base + "': " + rte_strerror(rte_errno) +
                              " (link with -lrte_net_ring; the EAL must be started)");

@@ -116,9 +116,12 @@ class PortQueue final : public PacketIo {
 
 // Two ethdev ports joined back to back in this process by two rte_rings
 // (rte_eth_from_rings): what one sends the other receives. Needs -lrte_net_ring.
+// Port b may have several TX queues, all feeding the one ring a receives from
+// (then a multi-producer ring): a port with a TX queue per lcore but one RX
+// queue, the software redirect's per-worker TX path.
 class RingPortPair {
  public:
-  explicit RingPortPair(std::string_view name, unsigned ring_size = 4096);
+  explicit RingPortPair(std::string_view name, unsigned ring_size = 4096, std::uint16_t b_tx_queues = 1);
   ~RingPortPair();
   RingPortPair(const RingPortPair&) = delete;
   RingPortPair& operator=(const RingPortPair&) = delete;

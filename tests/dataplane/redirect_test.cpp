@@ -176,17 +176,23 @@ struct Lane {
   std::unique_ptr<TransferApp> app;
 };
 
-TEST(Redirect, TwoLcoresShareARingPortBothWays) {
+// Two lcores share one ring port (one RX queue) with a third Stack as the
+// peer. With one TX queue their transmits are serialized through the group;
+// with a TX queue each (tx_queues = 2) every lcore sends on its own.
+void share_a_ring_port_both_ways(const char* name, std::uint16_t tx_queues) {
   constexpr unsigned kLcores = 2;
   constexpr unsigned kPassive = 200;        // peer -> redirected side
   constexpr unsigned kActivePerLcore = 50;  // each lcore -> peer
   constexpr unsigned kTotal = kPassive + kLcores * kActivePerLcore;
-  PacketPool pool(pool_config("redirect"));
+  PacketPool pool(pool_config(name));
   {
-    RingPortPair pair("rdr", 8192);
+    RingPortPair pair(name, 8192, tx_queues);
     PortConfig pc;
     Port peer_port(pair.a(), pool, pc);
-    Port shared_port(pair.b(), pool, pc);  // 1 RX, 1 TX queue: net_ring has no more
+    PortConfig shared_pc;
+    shared_pc.tx_queues = tx_queues;  // 1 RX queue, whatever the TX queues
+    Port shared_port(pair.b(), pool, shared_pc);
+    ASSERT_EQ(shared_port.caps().max_tx_queues, tx_queues);
     ASSERT_TRUE(peer_port.wait_link_up(1000));
     PortQueue peer_queue(peer_port.id(), 0);
     std::vector<std::uint64_t> completed_by_lane(kLcores, 0);
@@ -195,8 +201,8 @@ TEST(Redirect, TwoLcoresShareARingPortBothWays) {
     TransferApp::Stats peer_stats, lane_stats[kLcores];
     RedirectCounters group_counters[kLcores];
     {
-      RedirectGroup group("rdr", shared_port.id(), shared_port.caps().max_tx_queues, kLcores, pool);
-      EXPECT_EQ(group.tx_serialized(), shared_port.caps().max_tx_queues < kLcores);
+      RedirectGroup group(name, shared_port.id(), tx_queues, kLcores, pool);
+      EXPECT_EQ(group.tx_serialized(), tx_queues < kLcores);
       const TimeUs now = tsc_now_us();
       StackConfig peer_config = sim_config(1);
       peer_config.mac = peer_port.mac();
@@ -331,8 +337,26 @@ TEST(Redirect, TwoLcoresShareARingPortBothWays) {
     EXPECT_EQ(rsts_unexplained, 0u) << "RSTs for connections a lane never had or that were still open";
     EXPECT_EQ(rsts_after_close + rsts_unexplained, rsts_sent) << "a RST the wire checks did not see";
     EXPECT_GT(group_counters[0].arp_copies, 0u) << "ARP reaches every lcore";
+    // Serialized, lcore 1's packets go out through lcore 0; with a TX queue
+    // each, nobody forwards anybody's.
+    std::uint64_t forwarded = 0;
+    for (const RedirectCounters& c : group_counters)
+      forwarded += c.tx_forwarded;
+    if (tx_queues < kLcores) {
+      EXPECT_GT(forwarded, 0u);
+    } else {
+      EXPECT_EQ(forwarded, 0u);
+    }
   }
   EXPECT_EQ(pool.available(), pool.capacity()) << "mbufs lost";
+}
+
+TEST(Redirect, TwoLcoresShareARingPortBothWays) {
+  share_a_ring_port_both_ways("rdr", 1);
+}
+
+TEST(Redirect, TwoLcoresShareARingPortEachWithItsOwnTxQueue) {
+  share_a_ring_port_both_ways("rdrtx", 2);
 }
 
 }  // namespace
