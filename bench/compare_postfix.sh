@@ -7,6 +7,8 @@
 #   C  mxdp loadgen -> Postfix smtp-sink                  (same client, two servers ...)
 #   D  mxdp loadgen -> mxdp serve --backend kernel        (... with real routing and delivery)
 #   E  mxdp bench (dpdk: ring ports, 1 generator + 1 appliance lcore)
+#   F  mxdp bench --discard (dpdk): the SMTP front end alone, smtp-sink's job
+#      (every message accepted and dropped: no directory, routing or delivery)
 #
 # 1 KiB messages, 1 recipient, 64 connections. Each point runs REPS times; the
 # median is reported. E sends 10x the messages (it is over in a fraction of a
@@ -43,18 +45,21 @@ for rep in $(seq "$REPS"); do
   R[C]+="$(/usr/bin/python3 -c "import json;print(round(json.load(open('$tmp/c.json'))['messages_per_second']))") "
   "$MXDP" loadgen -t 127.0.0.1:$SERVE_PORT -n "$N" -c $CONN -s $SIZE --quiet --json "$tmp/d.json" >/dev/null
   R[D]+="$(/usr/bin/python3 -c "import json;print(round(json.load(open('$tmp/d.json'))['messages_per_second']))") "
-  if "$MXDP" --version | grep -q "DPDK not linked"; then R[E]+="0 "; continue; fi
+  if "$MXDP" --version | grep -q "DPDK not linked"; then R[E]+="0 "; R[F]+="0 "; continue; fi
   "$MXDP" bench -- --backend dpdk -n $((N * 10)) -c $CONN -s $SIZE --quiet --json "$tmp/e.json" >/dev/null
   R[E]+="$(/usr/bin/python3 -c "import json;print(round(json.load(open('$tmp/e.json'))['messages_per_second']))") "
+  "$MXDP" bench -- --backend dpdk --discard -n $((N * 10)) -c $CONN -s $SIZE --quiet --json "$tmp/f.json" >/dev/null
+  R[F]+="$(/usr/bin/python3 -c "import json;print(round(json.load(open('$tmp/f.json'))['messages_per_second']))") "
 done
 
 A=$(echo ${R[A]} | tr ' ' '\n' | median); B=$(echo ${R[B]} | tr ' ' '\n' | median)
 C=$(echo ${R[C]} | tr ' ' '\n' | median); D=$(echo ${R[D]} | tr ' ' '\n' | median)
-E=$(echo ${R[E]} | tr ' ' '\n' | median)
+E=$(echo ${R[E]} | tr ' ' '\n' | median); F=$(echo ${R[F]} | tr ' ' '\n' | median)
 echo "messages/s, median of $REPS runs of $N messages ($SIZE B, 1 rcpt, $CONN connections), $(nproc) cores"
 printf "  %-52s %8s\n" "A smtp-source -> smtp-sink (anchor)" "$A"
 printf "  %-52s %8s   %sx A\n" "B mxdp bench --backend kernel" "$B" "$(ratio "$B" "$A")"
 printf "  %-52s %8s\n" "C mxdp loadgen -> smtp-sink" "$C"
 printf "  %-52s %8s   %sx C\n" "D mxdp loadgen -> mxdp serve --backend kernel" "$D" "$(ratio "$D" "$C")"
 printf "  %-52s %8s   %sx B, %sx A\n" "E mxdp bench (dpdk)" "$E" "$(ratio "$E" "$B")" "$(ratio "$E" "$A")"
-echo "  runs: A=[${R[A]}] B=[${R[B]}] C=[${R[C]}] D=[${R[D]}] E=[${R[E]}]"
+printf "  %-52s %8s   %sx A (front end only, like smtp-sink)\n" "F mxdp bench --discard (dpdk)" "$F" "$(ratio "$F" "$A")"
+echo "  runs: A=[${R[A]}] B=[${R[B]}] C=[${R[C]}] D=[${R[D]}] E=[${R[E]}] F=[${R[F]}]"

@@ -59,7 +59,7 @@ struct WorkerSnapshot {
   SessionTotals sessions{};
   LatencyHistogram ingress;  // end of data -> router accepted, ns
   std::uint64_t bounces = 0;
-  std::uint64_t bodies_lent = 0, bodies_copied = 0;
+  std::uint64_t bodies_lent = 0, bodies_copied = 0, discarded = 0;
   std::uint64_t cpu_us = 0;
 };
 
@@ -82,8 +82,13 @@ struct Feeding {
 class RouterSink : public smtp::MessageSink {
  public:
   RouterSink(routing::Router& router, const routing::Directory& dir,
-             const std::vector<routing::ShardId>& shards, unsigned worker)
-      : router_(router), directory_(dir), reader_(dir.reader()), ingress_(shards.front()), worker_(worker) {
+             const std::vector<routing::ShardId>& shards, unsigned worker, bool discard)
+      : router_(router),
+        directory_(dir),
+        reader_(dir.reader()),
+        ingress_(shards.front()),
+        worker_(worker),
+        discard_(discard) {
     for (auto s : shards) {
       if (mine_.size() <= s.value) mine_.resize(s.value + 1u, false);
       mine_[s.value] = true;
@@ -95,6 +100,7 @@ class RouterSink : public smtp::MessageSink {
   // recipients later, when the bucket line has arrived; the lookups at RCPT
   // then find both in cache. Measured: see the commit that added it.
   void look_ahead(std::string_view rcpt) noexcept {
+    if (discard_) return;
     if (ahead_count_ >= kLookAheadDepth) directory_.prefetch_node(ahead_[ahead_count_ % kLookAheadDepth]);
     ahead_[ahead_count_ % kLookAheadDepth] = directory_.prefetch_bucket(rcpt);
     ++ahead_count_;
@@ -109,6 +115,7 @@ class RouterSink : public smtp::MessageSink {
 
   smtp::RecipientVerdict check_recipient(std::string_view mailbox,
                                          const smtp::Envelope& env) noexcept override {
+    if (discard_) return smtp::RecipientVerdict::kAccept;  // smtp-sink: anyone
     if (ahead_count_ > 0) finish_look_ahead();
     // RFC 5321 §3.6.2 / §4.2.2: an unknown recipient is refused at RCPT
     // (550 5.1.1), so the client never believes it was delivered.
@@ -138,6 +145,10 @@ class RouterSink : public smtp::MessageSink {
 
   smtp::SinkAnswer on_message(const smtp::Envelope& env, const smtp::Body& body,
                               std::uint64_t) noexcept override {
+    if (discard_) {
+      ++discarded;  // the body's buffers go back with the session's input
+      return {smtp::Verdict::kAccept, 250, "2.0.0", "Ok: queued"};
+    }
     // One message in 16 is timed (two clock reads cost more than routing it).
     const bool timed = (next_id_ & 15) == 0;
     const auto t0 = timed ? Clock::now() : Clock::time_point{};
@@ -174,7 +185,7 @@ class RouterSink : public smtp::MessageSink {
   Feeding* feeding = nullptr;
   // This worker runs shard s (only its own shards may take ingress here).
   bool runs(routing::ShardId s) const noexcept { return s.value < mine_.size() && mine_[s.value]; }
-  std::uint64_t bodies_lent = 0, bodies_copied = 0;
+  std::uint64_t bodies_lent = 0, bodies_copied = 0, discarded = 0;
 
  private:
   // The body as routing keeps it: the received packet buffers themselves when
@@ -238,6 +249,7 @@ class RouterSink : public smtp::MessageSink {
   routing::ShardId ingress_;
   std::vector<bool> mine_;  // by shard id: run by this worker
   unsigned worker_;
+  bool discard_;
   std::uint64_t next_id_ = 1;
 };
 
@@ -448,7 +460,7 @@ void Appliance::Impl::run_worker(Worker& w) {
   pthread_setname_np(pthread_self(), ("mxdp-app-" + std::to_string(w.index)).c_str());
   w.loop->attach_thread();
   routing::OwnerScope scope(w.owner);
-  RouterSink sink(*router, *directory, w.shards, w.index);
+  RouterSink sink(*router, *directory, w.shards, w.index, config.discard);
   w.sink = &sink;
   EventLoop& loop = *w.loop;
   loop.add_poller([&] {
@@ -488,14 +500,15 @@ void Appliance::Impl::run_worker(Worker& w) {
       router->poll(s);
     w.relay->poll();
   }
-  w.sink = nullptr;
   // CPU time of this worker thread, kernel time included (on the kernel
   // backend that is where its TCP runs): the per-core cost to compare.
   timespec cpu{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
   w.cpu_us =
       static_cast<std::uint64_t>(cpu.tv_sec) * 1000000u + static_cast<std::uint64_t>(cpu.tv_nsec) / 1000u;
+  // The last snapshot while the sink is still there: its counts are final.
   publish(w);
+  w.sink = nullptr;
 }
 
 void Appliance::Impl::publish(Worker& w) {
@@ -510,6 +523,7 @@ void Appliance::Impl::publish(Worker& w) {
     w.snapshot.ingress = w.sink->ingress_ns;
     w.snapshot.bodies_lent = w.sink->bodies_lent;
     w.snapshot.bodies_copied = w.sink->bodies_copied;
+    w.snapshot.discarded = w.sink->discarded;
   }
   w.snapshot.bounces += bounced;
   w.snapshot.cpu_us = w.cpu_us;
@@ -564,6 +578,7 @@ ApplianceTotals Appliance::totals() const {
     t.bounces += s.bounces;
     t.bodies_lent += s.bodies_lent;
     t.bodies_copied += s.bodies_copied;
+    t.messages_discarded += s.discarded;
     t.worker_cpu_us += s.cpu_us;
   }
   return t;
@@ -705,6 +720,7 @@ std::string Appliance::control(std::string_view line) {
     j["relay_jobs"] = t.relay_jobs;
     j["bodies_lent"] = t.bodies_lent;
     j["bodies_copied"] = t.bodies_copied;
+    j["messages_discarded"] = t.messages_discarded;
     j["directory_entries"] = dir.size();
     return j.dump();
   }

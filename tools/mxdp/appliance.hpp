@@ -46,6 +46,8 @@ struct ApplianceTotals {
   // or as one copy (kernel sockets, or input the transport could not lend).
   std::uint64_t bodies_lent = 0;
   std::uint64_t bodies_copied = 0;
+  // Messages accepted and dropped (ServeConfig::discard).
+  std::uint64_t messages_discarded = 0;
   // CPU time of the worker threads, kernel time included (known after wait()).
   std::uint64_t worker_cpu_us = 0;
 };

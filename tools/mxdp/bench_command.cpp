@@ -128,6 +128,7 @@ Command bench_command() {
         app.add_option("--shards", r.shards, "Routing shards (0: two per appliance core)")
             ->capture_default_str();
         add_mailbox_log_option(app, r.mailbox_log_bytes);
+        add_discard_option(app, r.discard);
         app.add_flag("!--soft-checksums", o->wire_checksum_offload,
                      "dpdk: compute and verify every IPv4/TCP checksum in software (a NIC without "
                      "checksum offload); by default the in-memory link offloads them as Linux "

@@ -88,6 +88,7 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   sc.cores = o.serve_cores;
   sc.shards = o.shards;
   sc.mailbox_log_bytes = o.mailbox_log_bytes;
+  sc.discard = o.discard;
   sc.metrics = "";
   sc.referral_target = sink_addr;
   sc.smtp.max_recipients = std::max(1000u, o.load.recipients);
@@ -174,6 +175,7 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   report.messages_live_at_end = t.shards.live;
   report.transport_counters["appliance.bodies_lent"] = t.bodies_lent;
   report.transport_counters["appliance.bodies_copied"] = t.bodies_copied;
+  report.transport_counters["appliance.messages_discarded"] = t.messages_discarded;
   report.transport_counters["appliance.lookups_reused"] = t.shards.lookups_reused;
   report.transport_counters["appliance.mailbox_evicted"] = t.shards.evicted;
   report.transport_counters["appliance.worker_cpu_us"] = t.worker_cpu_us;

@@ -24,6 +24,7 @@ struct BenchOptions {
   double move_rate = 0;       // recipient moves per second by the admin thread
   // Each routing shard's mailbox log, in bytes (--mailbox-log).
   std::uint64_t mailbox_log_bytes = kDefaultMailboxLogBytes;
+  bool discard = false;  // the appliance keeps nothing (ServeConfig::discard)
 };
 
 // How generator and appliance meet.

@@ -33,6 +33,7 @@ Command report_command();
 // `--mailbox-log SIZE` (serve and bench alike): each routing shard's mailbox
 // log, in bytes, into `bytes`; its help shows the value `bytes` has now.
 void add_mailbox_log_option(CLI::App& app, std::uint64_t& bytes);
+void add_discard_option(CLI::App& app, bool& discard);
 
 // Prints "mxdp CMD: not built yet (...)" and returns kExitUsage.
 int not_built_yet(const char* command, const char* what_builds_it);

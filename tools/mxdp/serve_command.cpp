@@ -48,11 +48,18 @@ void add_mailbox_log_option(CLI::App& app, std::uint64_t& bytes) {
       ->default_str(format_byte_size(bytes));
 }
 
+void add_discard_option(CLI::App& app, bool& discard) {
+  app.add_flag("--discard", discard,
+               "Accept every recipient and message and keep none, like Postfix smtp-sink: the SMTP "
+               "front end alone (no directory, routing or delivery), for benchmarks");
+}
+
 void add_serve_options(CLI::App& app, ServeConfig& c) {
   app.add_option("-l,--listen", c.listen, "SMTP listen address IPv4:port")->capture_default_str();
   app.add_option("--cores", c.cores, "Worker threads (0: one per core)")->capture_default_str();
   app.add_option("--shards", c.shards, "Routing shards (0: two per core)")->capture_default_str();
   add_mailbox_log_option(app, c.mailbox_log_bytes);
+  add_discard_option(app, c.discard);
   app.add_option("--hostname", c.hostname, "Name in the greeting and EHLO reply")->capture_default_str();
   app.add_option("--directory", c.directory, "Recipient directory CSV (default: the demo directory)");
   app.add_option("--referral-target", c.referral_target, "Where the demo directory's referrals relay to")

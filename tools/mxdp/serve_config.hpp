@@ -52,6 +52,11 @@ struct ServeConfig {
   unsigned shards = 0;  // 0: two per core
   // Each routing shard's mailbox log, in bytes (--mailbox-log).
   std::uint64_t mailbox_log_bytes = kDefaultMailboxLogBytes;
+  // Accept every recipient and message and keep none, as Postfix's smtp-sink
+  // does: the SMTP front end alone (TCP, sessions, replies), no directory,
+  // routing or delivery. For benchmarks of mxdp's front end, or as a fast
+  // sink for another MTA's output.
+  bool discard = false;
   std::string hostname = "mxdp.example.test";
   std::string directory;  // recipient directory file; empty: the demo directory
   std::string referral_target = "127.0.0.1:2526";
