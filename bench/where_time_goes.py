@@ -17,7 +17,13 @@ run's own figures (loop time on the appliance core / messages accepted):
 Idle polling (the loop finding nothing) is part of TCP/IP and transport; the
 loop's own busy share is printed beside it.
 
-    bench/where_time_goes.py [--mxdp build/release/mxdp] [--seconds 5] [-- bench args]
+A second view needs no profiler: two plain runs, the appliance as it is and
+with --discard (it accepts and drops every message, as smtp-sink does), give
+the front end's cost (TCP/IP, SMTP, the loop) and, by difference, what the
+directory lookups, routing and delivery add (with the mailbox logs' toll on the
+cache), from the loop's busy time per message. --no-split skips it.
+
+    bench/where_time_goes.py [--mxdp build/release/mxdp] [--seconds 5] [--no-split] [-- bench args]
 """
 import argparse
 import json
@@ -47,6 +53,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mxdp", default="build/release/mxdp")
     ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--no-split", action="store_true", help="skip the two runs with and without --discard")
     ap.add_argument("bench_args", nargs="*", help="extra mxdp bench args (after --)")
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
@@ -73,7 +80,24 @@ def main():
     for name in ["TCP/IP", "transport", "SMTP", "routing", "delivery", "libc"]:
         share = shares.get(name, 0) / total
         print(f"  {name:<10} {share * loop_ns:7.0f} ns/message   {share:6.1%}")
+    if not a.no_split:
+        whole, front = (busy_ns_per_message(a, extra) for extra in ([], ["--discard"]))
+        print(f"without a profiler (appliance loop busy time per message, {a.seconds:g} s runs):")
+        print(f"  whole appliance                   {whole:7.0f} ns/message")
+        print(f"  front end alone (--discard)       {front:7.0f} ns/message   TCP/IP, SMTP, the loop")
+        print(f"  directory, routing, delivery add  {whole - front:7.0f} ns/message   (and the mailbox logs' cache share)")
     return 0
+
+
+def busy_ns_per_message(a, extra):
+    with tempfile.TemporaryDirectory() as tmp:
+        report = os.path.join(tmp, "run.json")
+        subprocess.run([a.mxdp, "bench", "--", "--backend", "dpdk", "-d", str(a.seconds), "-c", "64", "--quiet",
+                        "--json", report, *extra, *a.bench_args],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with open(report) as f:
+            run = json.load(f)
+    return run["transport_counters"]["appliance.loop_busy_us"] * 1000 / run["messages_accepted"]
 
 
 if __name__ == "__main__":
