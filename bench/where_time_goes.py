@@ -58,8 +58,7 @@ def main():
     a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data, report = os.path.join(tmp, "perf.data"), os.path.join(tmp, "run.json")
-        subprocess.run(["perf", "record", "-F", "4000", "-o", data, "--", a.mxdp, "bench", "--", "--backend", "dpdk",
-                        "-d", str(a.seconds), "-c", "64", "--quiet", "--json", report, *a.bench_args],
+        subprocess.run(["perf", "record", "-F", "4000", "-o", data, "--", *bench_command(a, report)],
                        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         out = subprocess.run(["perf", "report", "-i", data, "--no-children", "--comm", "mxdp-app-0", "--sort", "sym",
                               "--stdio", "-g", "none"], capture_output=True, text=True, check=True).stdout
@@ -89,12 +88,17 @@ def main():
     return 0
 
 
+def bench_command(a, report, extra=()):
+    """The DPDK bench both views run, writing its JSON report to `report`."""
+    return [a.mxdp, "bench", "--", "--backend", "dpdk", "-d", str(a.seconds), "-c", "64", "--quiet",
+            "--json", report, *extra, *a.bench_args]
+
+
 def busy_ns_per_message(a, extra):
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "run.json")
-        subprocess.run([a.mxdp, "bench", "--", "--backend", "dpdk", "-d", str(a.seconds), "-c", "64", "--quiet",
-                        "--json", report, *extra, *a.bench_args],
-                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(bench_command(a, report, extra), check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
         with open(report) as f:
             run = json.load(f)
     return run["transport_counters"]["appliance.loop_busy_us"] * 1000 / run["messages_accepted"]

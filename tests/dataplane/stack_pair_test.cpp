@@ -273,27 +273,26 @@ void run_ring(const TransferPlan& plan, const char* name, bool memory_link = fal
   EXPECT_EQ(pool.available(), pool.capacity()) << "mbufs lost";
 }
 
-TEST(StackPair, RingPortPair1000Connections) {
+// 1000 connections, 100 at a time, up to 16 KiB each way, every 100th 256 KiB.
+TransferPlan thousand_connections() {
   TransferPlan plan;
   plan.connections = 1000;
   plan.concurrency = 100;
   plan.max_size = 16 * 1024;
   plan.large_every = 100;
   plan.large_size = 256 * 1024;
-  run_ring(plan, "ring");
+  return plan;
+}
+
+TEST(StackPair, RingPortPair1000Connections) {
+  run_ring(thousand_connections(), "ring");
 }
 
 // The same over an in-memory link that offloads checksums (what mxdp bench
 // runs on): the stacks leave the pseudo-header sums, the link marks them
 // verified, and nothing is dropped for a bad checksum (expect_clean).
 TEST(StackPair, RingPortPairOffloadingChecksums1000Connections) {
-  TransferPlan plan;
-  plan.connections = 1000;
-  plan.concurrency = 100;
-  plan.max_size = 16 * 1024;
-  plan.large_every = 100;
-  plan.large_size = 256 * 1024;
-  run_ring(plan, "ringoff", true);
+  run_ring(thousand_connections(), "ringoff", true);
 }
 
 // What the receiving queue of a memory link reports, frame by frame: a TCP

@@ -100,7 +100,6 @@ class RouterSink : public smtp::MessageSink {
   // recipients later, when the bucket line has arrived; the lookups at RCPT
   // then find both in cache. Measured: see the commit that added it.
   void look_ahead(std::string_view rcpt) noexcept {
-    if (discard_) return;
     if (ahead_count_ >= kLookAheadDepth) directory_.prefetch_node(ahead_[ahead_count_ % kLookAheadDepth]);
     ahead_[ahead_count_ % kLookAheadDepth] = directory_.prefetch_bucket(rcpt);
     ++ahead_count_;
@@ -185,6 +184,8 @@ class RouterSink : public smtp::MessageSink {
   Feeding* feeding = nullptr;
   // This worker runs shard s (only its own shards may take ingress here).
   bool runs(routing::ShardId s) const noexcept { return s.value < mine_.size() && mine_[s.value]; }
+  // --discard: no recipient is looked up, so there is nothing to look ahead for.
+  bool discards() const noexcept { return discard_; }
   std::uint64_t bodies_lent = 0, bodies_copied = 0, discarded = 0;
 
  private:
@@ -262,6 +263,7 @@ class ServeConnection : public SmtpServerConnection {
     feeding_.connection = this;
   }
   void on_input_ahead(Connection&, std::string_view bytes) noexcept override {
+    if (sink_.discards()) return;
     std::array<std::string_view, 8> rcpts;
     const std::size_t n = smtp::peek_recipients(bytes, rcpts);
     for (std::size_t i = 0; i < n; ++i)
