@@ -25,17 +25,18 @@ class StatCounter {
 };
 
 struct alignas(kCacheLine) ShardCounters {
-  StatCounter accepted;        // messages accepted by ingress on this shard
-  StatCounter delivered;       // recipients delivered into this shard's mailbox store
-  StatCounter handed_off;      // references sent to another shard's ring (one per destination shard)
-  StatCounter forwarded;       // recipients re-routed here because they moved while in flight
-  StatCounter referred;        // recipients that resolved to a referral (queued for relay)
-  StatCounter moved_off_box;   // recipients that resolved to moved-to-server (queued for relay)
-  StatCounter relayed;         // recipients a relay confirmed
-  StatCounter relay_retries;   // transient relay failures retried with backoff
-  StatCounter bounced;         // recipients turned into bounce records
-  StatCounter evicted;         // mailbox log entries released to stay within the byte budget
-  StatCounter lookups_reused;  // messages routed with their RCPT lookups (directory unchanged since)
+  StatCounter accepted;           // messages accepted by ingress on this shard
+  StatCounter delivered;          // recipients delivered into this shard's mailbox store
+  StatCounter handed_off;         // references sent to another shard's ring (one per destination shard)
+  StatCounter forwarded;          // recipients re-routed here because they moved while in flight
+  StatCounter referred;           // recipients that resolved to a referral (queued for relay)
+  StatCounter moved_off_box;      // recipients that resolved to moved-to-server (queued for relay)
+  StatCounter relayed;            // recipients a relay confirmed
+  StatCounter relay_retries;      // transient relay failures retried with backoff
+  StatCounter bounced;            // recipients turned into bounce records
+  StatCounter evicted;            // mailbox log entries released to stay within the byte budget
+  StatCounter lookups_reused;     // messages routed with their RCPT lookups (directory unchanged since)
+  StatCounter handoffs_resolved;  // hand-offs delivered with the sender's lookups (directory unchanged since)
   // Messages accepted here and not yet destroyed (any thread decrements).
   alignas(kCacheLine) std::atomic<std::int64_t> live{0};
 };
@@ -43,14 +44,23 @@ struct alignas(kCacheLine) ShardCounters {
 // A plain copy for reports.
 struct ShardStats {
   std::uint64_t accepted, delivered, handed_off, forwarded, referred, moved_off_box, relayed, relay_retries,
-      bounced, evicted, lookups_reused;
+      bounced, evicted, lookups_reused, handoffs_resolved;
   std::int64_t live;
 
   static ShardStats of(const ShardCounters& c) noexcept {
-    return {c.accepted.get(),  c.delivered.get(),      c.handed_off.get(),
-            c.forwarded.get(), c.referred.get(),       c.moved_off_box.get(),
-            c.relayed.get(),   c.relay_retries.get(),  c.bounced.get(),
-            c.evicted.get(),   c.lookups_reused.get(), c.live.load(std::memory_order_relaxed)};
+    return {c.accepted.get(),
+            c.delivered.get(),
+            c.handed_off.get(),
+            c.forwarded.get(),
+            c.referred.get(),
+            c.moved_off_box.get(),
+            c.relayed.get(),
+            c.relay_retries.get(),
+            c.bounced.get(),
+            c.evicted.get(),
+            c.lookups_reused.get(),
+            c.handoffs_resolved.get(),
+            c.live.load(std::memory_order_relaxed)};
   }
   ShardStats& operator+=(const ShardStats& o) noexcept {
     accepted += o.accepted;
@@ -64,6 +74,7 @@ struct ShardStats {
     bounced += o.bounced;
     evicted += o.evicted;
     lookups_reused += o.lookups_reused;
+    handoffs_resolved += o.handoffs_resolved;
     live += o.live;
     return *this;
   }

@@ -59,13 +59,16 @@ IngressResult Router::ingress(ShardId s, MessageId id, Envelope&& envelope, Body
     sh.ingress_rcpts_[i] = i;
   if (options.report_routes) result.rcpts.resize(n);
   route(sh, std::move(msg), sh.ingress_rcpts_, 0, options.report_routes ? result.rcpts.data() : nullptr,
-        resolved);
+        resolved, prior.epoch);
   return result;
 }
 
 void Router::route(Shard& sh, MsgRef msg, std::span<const std::uint32_t> rcpts, std::uint8_t hops,
-                   RcptRoute* results, const Lookup* prior) noexcept {
+                   RcptRoute* results, const Lookup* prior, std::uint64_t prior_epoch) noexcept {
   const Envelope& env = msg->envelope();
+  // Read before the lookups below: the resolutions handed to other shards
+  // stay good while the directory is still at this epoch.
+  const std::uint64_t epoch = prior != nullptr ? prior_epoch : directory_.epoch();
   for (auto& v : sh.scratch_)
     v.clear();
   sh.relay_scratch_.clear();
@@ -88,7 +91,7 @@ void Router::route(Shard& sh, MsgRef msg, std::span<const std::uint32_t> rcpts, 
         deliver_local(sh, msg, l.entry.mailbox, r);
         route = RcptRoute::kDelivered;
       } else {
-        sh.scratch_[dst.value].push_back(r);
+        sh.scratch_[dst.value].push_back({r, l.entry.mailbox});
         if (hops > 0) sh.counters_.forwarded.add();
         route = RcptRoute::kHandedOff;
       }
@@ -115,12 +118,13 @@ void Router::route(Shard& sh, MsgRef msg, std::span<const std::uint32_t> rcpts, 
 
   // One reference per destination shard, not per recipient.
   for (std::size_t d = 0; d < sh.scratch_.size(); ++d) {
-    std::vector<std::uint32_t>& list = sh.scratch_[d];
+    HandedRcpts& list = sh.scratch_[d];
     if (list.empty()) continue;
     if (hops + 1u > config_.max_hops) {
       // A recipient that keeps moving (or two shards that disagree) would
       // otherwise circulate forever: a permanent failure, RFC 3463 X.4.6.
-      for (std::uint32_t r : list) {
+      for (const HandedRcpt& handed : list.items()) {
+        const std::uint32_t r = handed.rcpt;
         bounce(sh, *msg, r, "5.4.6",
                "routing loop detected after " + std::to_string(hops) + " shard hand-offs");
         if (results != nullptr) {
@@ -131,7 +135,7 @@ void Router::route(Shard& sh, MsgRef msg, std::span<const std::uint32_t> rcpts, 
       continue;
     }
     send_handoff(sh, ShardId{static_cast<std::uint16_t>(d)},
-                 Handoff{msg.clone(), std::move(list), static_cast<std::uint8_t>(hops + 1)});
+                 Handoff{msg.clone(), std::move(list), epoch, static_cast<std::uint8_t>(hops + 1)});
   }
 
   for (Shard::RelayGroup& g : sh.relay_scratch_) {
@@ -167,6 +171,23 @@ void Router::bounce(Shard& sh, const Message& msg, std::uint32_t rcpt, const cha
       {msg.id(), msg.envelope().reverse_path, msg.envelope().recipients[rcpt], status, std::move(reason)});
   sh.counters_.bounced.add();
   if (config_.observer != nullptr) config_.observer->on_outcome(msg, rcpt, Outcome::kBounced, sh.id_);
+}
+
+void Router::receive_handoff(Shard& sh, Handoff&& h) noexcept {
+  if (directory_.epoch() == h.epoch) {
+    // No directory change completed since the sender's lookups: they still
+    // name this shard and these mailboxes.
+    sh.counters_.handoffs_resolved.add();
+    for (const HandedRcpt& r : h.rcpts.items())
+      deliver_local(sh, h.msg, r.mailbox, r.rcpt);
+  } else {
+    sh.reroute_rcpts_.clear();
+    for (const HandedRcpt& r : h.rcpts.items())
+      sh.reroute_rcpts_.push_back(r.rcpt);
+    route(sh, std::move(h.msg), sh.reroute_rcpts_, h.hops, nullptr);
+  }
+  h.msg.reset();  // the hand-off's reference
+  h.rcpts.clear();
 }
 
 void Router::send_handoff(Shard& sh, ShardId dst, Handoff&& h) noexcept {
@@ -244,17 +265,13 @@ std::size_t Router::poll(ShardId s) noexcept {
     }
   }
 
-  // An idle poll touches only the ring indices: the burst arrays (kBurst
-  // handles each) are built only when a ring has something.
+  // An idle poll touches only the ring indices.
   for (std::size_t src = 0; src < shards_.size(); ++src) {
     HandoffRing& r = ring(ShardId{static_cast<std::uint16_t>(src)}, sh.id_);
     if (r.empty_approx()) continue;
-    std::array<Handoff, kBurst> in;
-    const std::size_t n = r.pop_burst(in.data(), kBurst);
-    for (std::size_t i = 0; i < n; ++i) {
-      Handoff h = std::move(in[i]);
-      route(sh, std::move(h.msg), h.rcpts, h.hops, nullptr);
-    }
+    const std::size_t n = r.pop_burst(sh.inbound_.data(), sh.inbound_.size());
+    for (std::size_t i = 0; i < n; ++i)
+      receive_handoff(sh, std::move(sh.inbound_[i]));
     work += n;
   }
 

@@ -123,10 +123,13 @@ class Router final : public RelayCompletionSink {
   const RouterConfig& config() const noexcept { return config_; }
 
  private:
-  // `prior`: one resolution per envelope recipient, still current (or null:
-  // look each recipient up).
+  // `prior`: one resolution per envelope recipient, made after the directory
+  // read `prior_epoch` and still current (or null: look each recipient up).
   void route(Shard& sh, MsgRef msg, std::span<const std::uint32_t> rcpts, std::uint8_t hops,
-             RcptRoute* results, const Lookup* prior = nullptr) noexcept;
+             RcptRoute* results, const Lookup* prior = nullptr, std::uint64_t prior_epoch = 0) noexcept;
+  // Delivers with the sender's resolutions while the directory is unchanged
+  // since them, routes the recipients again otherwise.
+  void receive_handoff(Shard& sh, Handoff&& h) noexcept;
   void deliver_local(Shard& sh, const MsgRef& msg, MailboxId mailbox, std::uint32_t rcpt) noexcept;
   void bounce(Shard& sh, const Message& msg, std::uint32_t rcpt, const char* status,
               std::string reason) noexcept;

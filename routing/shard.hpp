@@ -5,6 +5,7 @@
 // runs the shard (Router::poll / Router::ingress), except the rings' producer
 // ends and `counters.live`.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -15,6 +16,7 @@
 
 #include "routing/counters.hpp"
 #include "routing/directory.hpp"
+#include "routing/handoff.hpp"
 #include "routing/ids.hpp"
 #include "routing/mailbox_store.hpp"
 #include "routing/msg_ref.hpp"
@@ -22,13 +24,6 @@
 #include "routing/spsc_ring.hpp"
 
 namespace mxdp::routing {
-
-// One reference per destination shard, with the recipients it is for.
-struct Handoff {
-  MsgRef msg;
-  std::vector<std::uint32_t> rcpts;
-  std::uint8_t hops = 0;  // shard-to-shard hand-offs so far (loop bound)
-};
 
 inline constexpr std::size_t kHandoffRingSize = 256;
 inline constexpr std::size_t kCompletionRingSize = 1024;
@@ -81,7 +76,9 @@ class Shard {
   std::deque<RelayJob> parked_;               // the relay said busy; resubmit next poll
   std::vector<BounceRecord> bounces_;
   // Per-route scratch, reused to keep the data path allocation-light.
-  std::vector<std::vector<std::uint32_t>> scratch_;
+  std::vector<HandedRcpts> scratch_;  // per destination shard
+  std::array<Handoff, 32> inbound_;   // a burst popped from one ring
+  std::vector<std::uint32_t> reroute_rcpts_;
   std::vector<RelayGroup> relay_scratch_;
   std::vector<std::uint32_t> ingress_rcpts_;
 };

@@ -5,6 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "routing/owner.hpp"
 #include "tests/routing/router_harness.hpp"
 
@@ -77,6 +80,9 @@ TEST_F(RouterTest, ResolvesDeliversHandsOffAndRelays) {
   poll_all();
   EXPECT_EQ(router_->shard(ShardId{1}).stats().delivered, 2u);
   EXPECT_EQ(router_->shard(ShardId{2}).stats().delivered, 1u);
+  // The directory did not change: both receivers delivered with shard 0's lookups.
+  EXPECT_EQ(router_->shard(ShardId{1}).stats().handoffs_resolved, 1u);
+  EXPECT_EQ(router_->shard(ShardId{2}).stats().handoffs_resolved, 1u);
   EXPECT_EQ(router_->total_stats().relayed, 2u);
   EXPECT_EQ(ledger_.outcomes.load(), 7u);
   EXPECT_EQ(ledger_.duplicates.load(), 0u);
@@ -95,6 +101,27 @@ TEST_F(RouterTest, RecipientMovedInFlightIsForwardedOnce) {
   EXPECT_EQ(router_->shard(ShardId{1}).stats().forwarded, 1u);
   EXPECT_EQ(router_->shard(ShardId{3}).stats().delivered, 1u);
   EXPECT_EQ(router_->shard(ShardId{1}).stats().delivered, 0u);
+  // Shard 1 saw the epoch move on and looked b@ up again; shard 3 could use
+  // shard 1's fresh lookup.
+  EXPECT_EQ(router_->shard(ShardId{1}).stats().handoffs_resolved, 0u);
+  EXPECT_EQ(router_->shard(ShardId{3}).stats().handoffs_resolved, 1u);
+  EXPECT_EQ(ledger_.open_messages(), 0u);
+}
+
+TEST_F(RouterTest, HandoffsCarryManyRecipientsAndTheirMailboxes) {
+  // More recipients for one shard than a hand-off holds inline.
+  for (int i = 0; i < 9; ++i)
+    dir_.upsert("m" + std::to_string(i) + "@x.example", Entry::mailbox_on(ShardId{1}, MailboxId{100u + i}));
+  make_router();
+  std::vector<std::string> rcpts;
+  for (int i = 0; i < 9; ++i)
+    rcpts.push_back("m" + std::to_string(i) + "@x.example");
+  send(5, rcpts);
+  poll_all();
+  EXPECT_EQ(router_->shard(ShardId{1}).stats().delivered, 9u);
+  EXPECT_EQ(router_->shard(ShardId{1}).stats().handoffs_resolved, 1u);
+  for (int i = 0; i < 9; ++i)
+    EXPECT_EQ(router_->shard(ShardId{1}).store().counters(MailboxId{100u + i}).messages, 1u) << i;
   EXPECT_EQ(ledger_.open_messages(), 0u);
 }
 

@@ -615,6 +615,9 @@ std::string Appliance::metrics_text() const {
       {"mxdp_shard_evicted_total", "Mailbox log entries evicted", &routing::ShardStats::evicted},
       {"mxdp_shard_lookups_reused_total", "Messages routed with their RCPT lookups (no second lookup)",
        &routing::ShardStats::lookups_reused},
+      {"mxdp_shard_handoffs_resolved_total",
+       "Hand-offs delivered with the sender's lookups (no second lookup)",
+       &routing::ShardStats::handoffs_resolved},
   };
   if (m.router) {
     for (const auto& f : kFields) {
@@ -716,6 +719,7 @@ std::string Appliance::control(std::string_view line) {
     j["bounced"] = t.shards.bounced;
     j["evicted"] = t.shards.evicted;
     j["lookups_reused"] = t.shards.lookups_reused;
+    j["handoffs_resolved"] = t.shards.handoffs_resolved;
     j["live"] = t.shards.live;
     j["connections_accepted"] = t.connections_accepted;
     j["connections_open"] = t.connections_open;
