@@ -80,7 +80,8 @@ class StackLoop final : public transport::EventLoop {
   Conn* find(ConnId id) noexcept;
   void dispatch(const Event& e) noexcept;
   // Shows each readable connection of this burst its first new bytes
-  // (ConnectionHandler::on_input_ahead) before any is dispatched.
+  // (ConnectionHandler::on_input_ahead) before any is dispatched, and
+  // prefetches those bytes.
   void look_ahead() noexcept;
   void read_all(Conn& c) noexcept;
   void flush(Conn& c) noexcept;
