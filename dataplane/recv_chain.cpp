@@ -2,10 +2,13 @@
 
 #include <rte_mbuf.h>
 
+#include <algorithm>
+
 namespace mxdp::dataplane {
 
-RecvChain::RecvChain(RecvChain&& other) noexcept
-    : mbufs_(other.mbufs_), segments_(other.segments_), count_(other.count_), bytes_(other.bytes_) {
+RecvChain::RecvChain(RecvChain&& other) noexcept : count_(other.count_), bytes_(other.bytes_) {
+  std::copy_n(other.mbufs_.begin(), count_, mbufs_.begin());
+  std::copy_n(other.segments_.begin(), count_, segments_.begin());
   other.count_ = 0;
   other.bytes_ = 0;
 }
@@ -13,9 +16,9 @@ RecvChain::RecvChain(RecvChain&& other) noexcept
 RecvChain& RecvChain::operator=(RecvChain&& other) noexcept {
   if (this != &other) {
     release();
-    mbufs_ = other.mbufs_;
-    segments_ = other.segments_;
     count_ = other.count_;
+    std::copy_n(other.mbufs_.begin(), count_, mbufs_.begin());
+    std::copy_n(other.segments_.begin(), count_, segments_.begin());
     bytes_ = other.bytes_;
     other.count_ = 0;
     other.bytes_ = 0;

@@ -44,8 +44,11 @@ class RecvChain {
   bool full() const noexcept { return count_ == kMaxSegments; }
 
  private:
-  std::array<rte_mbuf*, kMaxSegments> mbufs_{};
-  std::array<RecvSegment, kMaxSegments> segments_{};
+  // Only the first count_ entries are meaningful: the arrays are left
+  // uninitialised and moves copy that many (a chain is made per read, and
+  // zeroing 1.5 KB each time showed in the profile).
+  std::array<rte_mbuf*, kMaxSegments> mbufs_;
+  std::array<RecvSegment, kMaxSegments> segments_;
   std::size_t count_ = 0;
   std::size_t bytes_ = 0;
 };
