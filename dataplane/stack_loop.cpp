@@ -237,6 +237,9 @@ void StackLoop::read_all(Conn& c) noexcept {
       c.receive(std::string_view(reinterpret_cast<const char*>(segments[i].data), segments[i].size));
     }
     c.current_ = nullptr;
+    // A chain short of full took every in-order byte; nothing more arrives
+    // before the next poll.
+    if (!chain.full()) return;
   }
 }
 

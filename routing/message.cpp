@@ -67,6 +67,13 @@ Body Body::borrowed(std::span<const BodySegment> segments, ReleaseHook release, 
   return b;
 }
 
+Body Body::borrowed_with_state(std::span<const BodySegment> segments, const LenderWords& state,
+                               ReleaseHook release, std::size_t footprint, PrefetchHook prefetch) {
+  Body b = borrowed(segments, release, nullptr, footprint, prefetch);
+  b.state_ = state;
+  return b;
+}
+
 void Body::set_segments(std::span<const BodySegment> segments) {
   if (segments.size() <= kInlineSegments) {
     std::copy(segments.begin(), segments.end(), inline_.begin());
@@ -86,6 +93,7 @@ void Body::steal(Body& other) noexcept {
   release_ = std::exchange(other.release_, nullptr);
   prefetch_ = std::exchange(other.prefetch_, nullptr);
   context_ = std::exchange(other.context_, nullptr);
+  state_ = other.state_;
 }
 
 Body::Body(Body&& other) noexcept {
@@ -104,7 +112,7 @@ Body::~Body() {
 }
 
 void Body::release() noexcept {
-  if (release_ != nullptr) std::exchange(release_, nullptr)(context_);
+  if (release_ != nullptr) std::exchange(release_, nullptr)(hook_context());
   delete[] std::exchange(spilled_, nullptr);
   count_ = 0;
   size_ = 0;

@@ -53,6 +53,16 @@ class Body {
   // a body received in one or two packet buffers).
   static Body borrowed(std::span<const BodySegment> segments, ReleaseHook release, void* context,
                        std::size_t footprint = 0, PrefetchHook prefetch = nullptr);
+  // The same, with the lender's state (up to kLenderWords pointers, e.g. the
+  // packet buffers and how to release them) kept inside the body instead of
+  // behind `context`: no allocation per message, and nothing apart to fetch
+  // when the message dies long after ingress. The hooks get a pointer to the
+  // words (wherever the body has moved to by then).
+  static constexpr std::size_t kLenderWords = 4;
+  using LenderWords = std::array<const void*, kLenderWords>;
+  static Body borrowed_with_state(std::span<const BodySegment> segments, const LenderWords& state,
+                                  ReleaseHook release, std::size_t footprint = 0,
+                                  PrefetchHook prefetch = nullptr);
 
   Body(Body&& other) noexcept;
   Body& operator=(Body&& other) noexcept;
@@ -75,7 +85,7 @@ class Body {
     if (context_ != nullptr) __builtin_prefetch(context_);
   }
   void prefetch_buffers() const noexcept {
-    if (prefetch_ != nullptr) prefetch_(context_);
+    if (prefetch_ != nullptr) prefetch_(hook_context());
   }
 
  private:
@@ -95,7 +105,11 @@ class Body {
   std::size_t footprint_ = 0;
   ReleaseHook release_ = nullptr;
   PrefetchHook prefetch_ = nullptr;
-  void* context_ = nullptr;
+  void* context_ = nullptr;  // null when the lender's state is in state_
+  LenderWords state_{};
+  void* hook_context() const noexcept {
+    return context_ != nullptr ? context_ : const_cast<void*>(static_cast<const void*>(state_.data()));
+  }
 };
 
 class Message {

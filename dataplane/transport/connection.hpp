@@ -80,6 +80,15 @@ class InputLease {
   void reset() noexcept {
     if (ops_) std::exchange(ops_, nullptr)->release(buffer_);
   }
+  // Hands the reference over without releasing it: whoever takes the pair
+  // gives it back exactly once, through InputLease(buffer, ops) (whose
+  // destructor releases it). For holders that keep plain words (a message
+  // body's lender state).
+  struct Raw {
+    void* buffer = nullptr;
+    const Ops* ops = nullptr;
+  };
+  Raw detach() noexcept { return {buffer_, std::exchange(ops_, nullptr)}; }
 
  private:
   void* buffer_ = nullptr;

@@ -143,6 +143,35 @@ TEST(Message, BorrowedBodyBeyondTheInlineSegmentsSurvivesMoves) {
   EXPECT_EQ(c.segments().size(), 1u);
 }
 
+TEST(Message, LenderStateInsideTheBodyReachesItsHooksAfterMoves) {
+  Owner owner;
+  OwnerScope scope(owner);
+  static std::vector<Body::LenderWords> released;
+  static std::vector<Body::LenderWords> prefetched;
+  released.clear();
+  prefetched.clear();
+  const char text[] = "body\r\n";
+  const BodySegment seg{reinterpret_cast<const std::byte*>(text), sizeof text - 1};
+  int a = 1, b = 2;
+  const Body::LenderWords words{&a, &b, nullptr, &text};
+  Body body = Body::borrowed_with_state(
+      {&seg, 1}, words,
+      [](void* w) noexcept { released.push_back(*static_cast<const Body::LenderWords*>(w)); }, 4096,
+      [](const void* w) noexcept { prefetched.push_back(*static_cast<const Body::LenderWords*>(w)); });
+  EXPECT_TRUE(body.is_borrowed());
+  EXPECT_EQ(body.footprint(), 4096u);
+  Body moved = std::move(body);  // the words move with the body, not stay behind
+  MsgRef m = make_message(MessageId{9}, envelope(1), std::move(moved));
+  m->body().prefetch_context();  // nothing apart to fetch: must not touch the words as a pointer
+  m->body().prefetch_buffers();
+  ASSERT_EQ(prefetched.size(), 1u);
+  EXPECT_EQ(prefetched[0], words);
+  EXPECT_TRUE(released.empty());
+  m.reset();
+  ASSERT_EQ(released.size(), 1u);  // once, with the words, from inside the message
+  EXPECT_EQ(released[0], words);
+}
+
 TEST(Message, ContiguousBodySegmentSurvivesMoves) {
   Body b = Body::contiguous("short");
   Body c = std::move(b);

@@ -204,6 +204,21 @@ class RouterSink : public smtp::MessageSink {
       for (auto seg : body.segments)
         segment_scratch_.push_back({reinterpret_cast<const std::byte*>(seg.data()), seg.size()});
       std::size_t footprint = 0;
+      if (lease_scratch_.size() <= InlineLeases::kMax) {
+        // The common case (a 1 KiB message is one or two buffers): the
+        // leases travel inside the Body, no allocation.
+        routing::Body::LenderWords words{};
+        for (std::size_t i = 0; i < lease_scratch_.size(); ++i) {
+          footprint += lease_scratch_[i].footprint();
+          const auto raw = lease_scratch_[i].detach();
+          words[2 * i] = raw.buffer;
+          words[2 * i + 1] = raw.ops;
+        }
+        lease_scratch_.clear();
+        ++bodies_lent;
+        return routing::Body::borrowed_with_state(segment_scratch_, words, &InlineLeases::release, footprint,
+                                                  &InlineLeases::prefetch);
+      }
       auto* lent = new LentBody;
       for (std::size_t i = 0; i < lease_scratch_.size(); ++i) {
         footprint += lease_scratch_[i].footprint();
@@ -226,7 +241,27 @@ class RouterSink : public smtp::MessageSink {
       bytes.append(seg);
     return routing::Body::contiguous(std::move(bytes));
   }
-  // The buffers a lent body pins, released with the message's last reference.
+  // Up to two leases kept in a Body's lender words as (buffer, ops) pairs.
+  struct InlineLeases {
+    static constexpr std::size_t kMax = routing::Body::kLenderWords / 2;
+    using Lease = dataplane::transport::InputLease;
+    static void release(void* words) noexcept {
+      const auto* w = static_cast<const routing::Body::LenderWords*>(words);
+      for (std::size_t i = 0; i < kMax; ++i) {
+        // Adopted and released by the temporary's destructor.
+        if ((*w)[2 * i + 1] != nullptr)
+          Lease(const_cast<void*>((*w)[2 * i]), static_cast<const Lease::Ops*>((*w)[2 * i + 1]));
+      }
+    }
+    static void prefetch(const void* words) noexcept {
+      const auto* w = static_cast<const routing::Body::LenderWords*>(words);
+      for (std::size_t i = 0; i < kMax; ++i) {
+        const auto* ops = static_cast<const Lease::Ops*>((*w)[2 * i + 1]);
+        if (ops != nullptr && ops->prefetch != nullptr) ops->prefetch((*w)[2 * i]);
+      }
+    }
+  };
+  // The buffers of a body lent in more pieces, released with the message's last reference.
   struct LentBody {
     static constexpr std::size_t kInline = 4;  // a 1 KiB message spans one or two buffers
     std::array<dataplane::transport::InputLease, kInline> leases;
