@@ -145,8 +145,8 @@ class RouterSink : public smtp::MessageSink {
   smtp::SinkAnswer on_message(const smtp::Envelope& env, const smtp::Body& body,
                               std::uint64_t) noexcept override {
     if (discard_) {
-      ++discarded;  // the body's buffers go back with the session's input
-      return {smtp::Verdict::kAccept, 250, "2.0.0", "Ok: queued"};
+      ++discarded;                      // the body's buffers go back with the session's input
+      return {smtp::Verdict::kAccept};  // the standard "250 2.0.0 Ok: queued", prebuilt
     }
     // One message in 16 is timed (two clock reads cost more than routing it).
     const bool timed = (next_id_ & 15) == 0;
@@ -172,7 +172,7 @@ class RouterSink : public smtp::MessageSink {
       ingress_ns.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
     switch (result.status) {
       case routing::IngressStatus::kAccepted:
-        return {smtp::Verdict::kAccept, 250, "2.0.0", "Ok: queued"};
+        return {smtp::Verdict::kAccept};  // the standard "250 2.0.0 Ok: queued", prebuilt
       case routing::IngressStatus::kNoRecipients:
         return {smtp::Verdict::kPermFail, 554, "5.5.1", "No valid recipients"};
       default:
