@@ -122,17 +122,13 @@ class Message {
   const Body& body() const noexcept { return body_; }
   // Look-ahead for a destruction long after ingress, in stages that each
   // read only what the stage before brought in: the object itself, then the
-  // recipient list, then the recipients' own buffers (a path longer than the
-  // small-string buffer lives apart).
+  // recipient list (the destructor walks its string objects). The strings'
+  // own heap buffers are not fetched: freeing them never reads them.
   void prefetch() const noexcept {
     for (std::size_t off = 0; off < sizeof(Message); off += 64)
       __builtin_prefetch(reinterpret_cast<const char*>(this) + off);
   }
   void prefetch_recipient_list() const noexcept { __builtin_prefetch(envelope_.recipients.data()); }
-  void prefetch_recipients() const noexcept {
-    for (const std::string& r : envelope_.recipients)
-      __builtin_prefetch(r.data());
-  }
   // Envelope plus body, the figure the mailbox log budget counts.
   std::size_t size_bytes() const noexcept { return size_bytes_; }
   const Owner* owner() const noexcept { return owner_; }
