@@ -307,7 +307,14 @@ Stack::~Stack() = default;
 namespace {
 void prefetch_frame(const rte_mbuf* m) noexcept {
   const auto* p = rte_pktmbuf_mtod(m, const char*);
-  for (std::uint32_t off = 0; off < m->data_len; off += RTE_CACHE_LINE_SIZE)
+  // A frame whose TCP checksum the port verified is read here only as far as
+  // its headers; its payload is fetched right before its reader needs it
+  // (StackLoop::look_ahead), not now, where a burst's worth would push it
+  // out of L1 before use.
+  const bool verified = (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+  const std::uint32_t upto =
+      verified ? std::min<std::uint32_t>(m->data_len, 2 * RTE_CACHE_LINE_SIZE) : m->data_len;
+  for (std::uint32_t off = 0; off < upto; off += RTE_CACHE_LINE_SIZE)
     rte_prefetch0(p + off);
 }
 }  // namespace
