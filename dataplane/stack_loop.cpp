@@ -211,19 +211,28 @@ void StackLoop::dispatch(const Event& e) noexcept {
 }
 
 void StackLoop::look_ahead() noexcept {
-  for (const Event& e : events_) {
+  ahead_bytes_.assign(events_.size(), {});
+  for (std::size_t i = 0; i < events_.size(); ++i) {
+    const Event& e = events_[i];
     if (e.type != EventType::kReadable) continue;
     Conn* c = find(e.conn);
     if (c == nullptr || c->closed_ || c->handler() == nullptr) continue;
     const auto bytes = stack_->peek(e.conn);
     if (bytes.empty()) continue;
-    // The payload was written by another core (the sender, or a NIC's DMA):
-    // asking for all its lines now overlaps their misses across the burst,
-    // instead of taking them one after another as the handler parses.
-    for (std::size_t off = 0; off < bytes.size(); off += RTE_CACHE_LINE_SIZE)
-      rte_prefetch0(bytes.data() + off);
+    ahead_bytes_[i] = bytes;
     c->handler()->on_input_ahead(*c, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
   }
+}
+
+void StackLoop::prefetch_input(std::size_t i) const noexcept {
+  if (i >= ahead_bytes_.size()) return;
+  // The payload was written by another core (the sender, or a NIC's DMA):
+  // asking for all its lines one connection ahead overlaps their misses with
+  // this connection's work, and they arrive in L1 just before the handler
+  // parses them (a whole burst's worth at once would not fit there).
+  const auto bytes = ahead_bytes_[i];
+  for (std::size_t off = 0; off < bytes.size(); off += RTE_CACHE_LINE_SIZE)
+    rte_prefetch0(bytes.data() + off);
 }
 
 void StackLoop::read_all(Conn& c) noexcept {
@@ -316,8 +325,11 @@ bool StackLoop::run_once(std::chrono::milliseconds max_wait) {
   events_.clear();
   stack_->take_events(events_);
   look_ahead();
-  for (const Event& e : events_)
-    dispatch(e);
+  prefetch_input(0);
+  for (std::size_t i = 0; i < events_.size(); ++i) {
+    prefetch_input(i + 1);
+    dispatch(events_[i]);
+  }
   bool busy = run_posted() | run_pollers();
   // Loop timers and deadlines have millisecond resolution: the system clock
   // (a vDSO call) is read once a millisecond of TSC time, not per poll.

@@ -80,9 +80,11 @@ class StackLoop final : public transport::EventLoop {
   Conn* find(ConnId id) noexcept;
   void dispatch(const Event& e) noexcept;
   // Shows each readable connection of this burst its first new bytes
-  // (ConnectionHandler::on_input_ahead) before any is dispatched, and
-  // prefetches those bytes.
+  // (ConnectionHandler::on_input_ahead) before any is dispatched, and keeps
+  // them for prefetch_input().
   void look_ahead() noexcept;
+  // Prefetches the bytes look_ahead saw for event i (if any).
+  void prefetch_input(std::size_t i) const noexcept;
   void read_all(Conn& c) noexcept;
   void flush(Conn& c) noexcept;
   void mark_dirty(Conn& c) noexcept;
@@ -99,6 +101,7 @@ class StackLoop final : public transport::EventLoop {
   std::vector<Conn*> dirty_;
   std::vector<std::unique_ptr<Conn>> dead_;
   std::vector<Event> events_;
+  std::vector<std::span<const std::uint8_t>> ahead_bytes_;  // per event: the bytes look_ahead saw
   unsigned idle_iterations_ = 0;
   TimeUs last_clock_tsc_ = 0;
   TimeUs started_us_ = 0;
