@@ -40,6 +40,41 @@ std::uint64_t messages_destroyed() noexcept {
 }
 }  // namespace debug
 
+// ---- Envelope -----------------------------------------------------------
+
+Envelope::Envelope(std::string_view reverse_path, std::span<const std::string_view> recipients) {
+  build(reverse_path, recipients);
+}
+
+Envelope::Envelope(std::string_view reverse_path, std::span<const std::string> recipients) {
+  build(reverse_path, recipients);
+}
+
+template <typename Text>
+void Envelope::build(std::string_view reverse_path, std::span<const Text> recipients) {
+  const std::size_t header = 4 * (recipients.size() + 2);
+  std::size_t total = header + reverse_path.size();
+  for (const Text& r : recipients)
+    total += r.size();
+  text_.resize(total);
+  char* p = text_.data();
+  auto put_word = [p](std::size_t k, std::size_t v) {
+    const auto w = static_cast<std::uint32_t>(v);
+    std::memcpy(p + 4 * k, &w, sizeof w);
+  };
+  put_word(0, recipients.size());
+  char* out = p + header;
+  // (memcpy is never given a null source, even for nothing: the null path "<>" is empty.)
+  if (!reverse_path.empty()) std::memcpy(out, reverse_path.data(), reverse_path.size());
+  std::size_t end = reverse_path.size();
+  put_word(1, end);
+  for (std::size_t i = 0; i < recipients.size(); ++i) {
+    if (!recipients[i].empty()) std::memcpy(out + end, recipients[i].data(), recipients[i].size());
+    end += recipients[i].size();
+    put_word(2 + i, end);
+  }
+}
+
 // ---- Body ---------------------------------------------------------------
 
 Body Body::contiguous(std::string bytes) {
@@ -144,9 +179,7 @@ void Message::operator delete(void* p, std::size_t size) noexcept {
 Message::Message(Owner* owner, MessageId id, Envelope&& envelope, Body&& body,
                  std::atomic<std::int64_t>* live)
     : owner_(owner), live_(live), id_(id), envelope_(std::move(envelope)), body_(std::move(body)) {
-  size_bytes_ = body_.footprint() + envelope_.reverse_path.size();
-  for (const std::string& r : envelope_.recipients)
-    size_bytes_ += r.size();
+  size_bytes_ = body_.footprint() + envelope_.address_bytes();
   // Relaxed: a statistic; the decrement in destroy() is ordered after this one
   // by the reference count's acq_rel operations.
   if (live_ != nullptr) live_->fetch_add(1, std::memory_order_relaxed);

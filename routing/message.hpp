@@ -8,8 +8,11 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "routing/biased_count.hpp"
@@ -21,10 +24,41 @@ class Owner;
 class MsgRef;
 
 // RFC 5321 §3.3: the reverse path of MAIL FROM and the forward paths of RCPT TO,
-// already parsed by the SMTP layer (no angle brackets).
-struct Envelope {
-  std::string reverse_path;
-  std::vector<std::string> recipients;
+// already parsed by the SMTP layer (no angle brackets), read through views.
+// Every address lives in one buffer: an envelope costs one allocation however
+// many recipients it has, and a message's destruction reads none of it
+// (freeing a buffer does not touch it), which keeps the mailbox log's
+// evictions to the message object and its packet buffers.
+class Envelope {
+ public:
+  Envelope() = default;
+  Envelope(std::string_view reverse_path, std::span<const std::string_view> recipients);
+  Envelope(std::string_view reverse_path, std::span<const std::string> recipients);
+  Envelope(std::string_view reverse_path, std::initializer_list<std::string_view> recipients)
+      : Envelope(reverse_path, std::span<const std::string_view>(recipients.begin(), recipients.size())) {}
+
+  std::string_view reverse_path() const noexcept {
+    return text_.empty() ? std::string_view{} : chars(0, word(1));
+  }
+  std::size_t recipient_count() const noexcept { return text_.empty() ? 0 : word(0); }
+  std::string_view recipient(std::size_t i) const noexcept { return chars(word(1 + i), word(2 + i)); }
+  // The octets of all the addresses (what the mailbox log budget counts).
+  std::size_t address_bytes() const noexcept { return text_.empty() ? 0 : word(1 + recipient_count()); }
+
+ private:
+  // [count][end of the reverse path][end of each recipient] as 32-bit words,
+  // then the addresses back to back (ends counted from the first of them).
+  template <typename Text>
+  void build(std::string_view reverse_path, std::span<const Text> recipients);
+  std::uint32_t word(std::size_t k) const noexcept {
+    std::uint32_t v;
+    std::memcpy(&v, text_.data() + 4 * k, sizeof v);
+    return v;
+  }
+  std::string_view chars(std::uint32_t from, std::uint32_t to) const noexcept {
+    return {text_.data() + 4 * (recipient_count() + 2) + from, to - from};
+  }
+  std::string text_;
 };
 
 // One piece of a body. Borrowed segments point into memory the ingress owns
@@ -120,15 +154,12 @@ class Message {
   MessageId id() const noexcept { return id_; }
   const Envelope& envelope() const noexcept { return envelope_; }
   const Body& body() const noexcept { return body_; }
-  // Look-ahead for a destruction long after ingress, in stages that each
-  // read only what the stage before brought in: the object itself, then the
-  // recipient list (the destructor walks its string objects). The strings'
-  // own heap buffers are not fetched: freeing them never reads them.
+  // Look-ahead for a destruction long after ingress: the object itself (its
+  // envelope's buffer is freed unread).
   void prefetch() const noexcept {
     for (std::size_t off = 0; off < sizeof(Message); off += 64)
       __builtin_prefetch(reinterpret_cast<const char*>(this) + off);
   }
-  void prefetch_recipient_list() const noexcept { __builtin_prefetch(envelope_.recipients.data()); }
   // Envelope plus body, the figure the mailbox log budget counts.
   std::size_t size_bytes() const noexcept { return size_bytes_; }
   const Owner* owner() const noexcept { return owner_; }

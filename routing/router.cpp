@@ -37,13 +37,13 @@ IngressResult Router::ingress(ShardId s, MessageId id, Envelope&& envelope, Body
     result.status = IngressStatus::kNoOwner;
     return result;
   }
-  if (envelope.recipients.empty()) {
+  if (envelope.recipient_count() == 0) {
     result.status = IngressStatus::kNoRecipients;
     return result;
   }
   Shard& sh = *shards_[s.value];
   if (sh.owner_ == nullptr) sh.owner_ = Owner::current();
-  const auto n = static_cast<std::uint32_t>(envelope.recipients.size());
+  const auto n = static_cast<std::uint32_t>(envelope.recipient_count());
   // The RCPT resolutions stand in for a second lookup (two cache misses per
   // recipient in a large directory) only if no directory change completed since.
   const Lookup* resolved = nullptr;
@@ -74,7 +74,7 @@ void Router::route(Shard& sh, MsgRef msg, std::span<const std::uint32_t> rcpts, 
   sh.relay_scratch_.clear();
   for (std::size_t k = 0; k < rcpts.size(); ++k) {
     const std::uint32_t r = rcpts[k];
-    const Lookup l = prior != nullptr ? prior[r] : sh.reader_.lookup(env.recipients[r]);
+    const Lookup l = prior != nullptr ? prior[r] : sh.reader_.lookup(env.recipient(r));
     RcptRoute route = RcptRoute::kBounced;
     if (!l.known()) {
       // RFC 3463 X.1.1: the mailbox does not exist (removed after RCPT, or
@@ -167,8 +167,8 @@ void Router::deliver_local(Shard& sh, const MsgRef& msg, MailboxId mailbox, std:
 
 void Router::bounce(Shard& sh, const Message& msg, std::uint32_t rcpt, const char* status,
                     std::string reason) noexcept {
-  sh.bounces_.push_back(
-      {msg.id(), msg.envelope().reverse_path, msg.envelope().recipients[rcpt], status, std::move(reason)});
+  sh.bounces_.push_back({msg.id(), std::string(msg.envelope().reverse_path()),
+                         std::string(msg.envelope().recipient(rcpt)), status, std::move(reason)});
   sh.counters_.bounced.add();
   if (config_.observer != nullptr) config_.observer->on_outcome(msg, rcpt, Outcome::kBounced, sh.id_);
 }

@@ -21,10 +21,10 @@ static_assert(!std::is_constructible_v<MsgRef, Message*>, "no MsgRef from a raw 
 static_assert(!std::is_copy_constructible_v<Message> && !std::is_move_constructible_v<Message>);
 
 Envelope envelope(int rcpts) {
-  Envelope e{"sender@example.org", {}};
+  std::vector<std::string> r;
   for (int i = 0; i < rcpts; ++i)
-    e.recipients.push_back("r" + std::to_string(i) + "@example.com");
-  return e;
+    r.push_back("r" + std::to_string(i) + "@example.com");
+  return Envelope("sender@example.org", r);
 }
 
 struct Counts {
@@ -46,7 +46,7 @@ TEST(Message, OwnerCloneAndReleaseFreeExactlyOnce) {
     MsgRef c = std::move(b);
     EXPECT_FALSE(b);  // NOLINT(bugprone-use-after-move): moved-from is empty
     EXPECT_TRUE(c.same_message(a));
-    EXPECT_EQ(c->envelope().recipients.size(), 2u);
+    EXPECT_EQ(c->envelope().recipient_count(), 2u);
     EXPECT_EQ(c->body().size(), 5u);
   }
   EXPECT_EQ(live.load(), 0);
@@ -170,6 +170,36 @@ TEST(Message, LenderStateInsideTheBodyReachesItsHooksAfterMoves) {
   m.reset();
   ASSERT_EQ(released.size(), 1u);  // once, with the words, from inside the message
   EXPECT_EQ(released[0], words);
+}
+
+TEST(Message, EnvelopeKeepsEveryAddressInOneBuffer) {
+  EXPECT_EQ(Envelope().recipient_count(), 0u);
+  EXPECT_EQ(Envelope().reverse_path(), "");
+  EXPECT_EQ(Envelope().address_bytes(), 0u);
+  const Envelope null_path("", {"postmaster"});  // "<>": the null reverse path
+  EXPECT_EQ(null_path.reverse_path(), "");
+  ASSERT_EQ(null_path.recipient_count(), 1u);
+  EXPECT_EQ(null_path.recipient(0), "postmaster");
+  std::vector<std::string> many;
+  std::size_t bytes = std::string_view("s@origin.example").size();
+  for (int i = 0; i < 300; ++i) {
+    many.push_back("recipient" + std::to_string(i) + (i % 2 ? "@a.example" : ""));
+    bytes += many.back().size();
+  }
+  Envelope e("s@origin.example", many);
+  Envelope moved = std::move(e);
+  const Envelope copy = moved;
+  for (const Envelope* x : {static_cast<const Envelope*>(&moved), &copy}) {
+    EXPECT_EQ(x->reverse_path(), "s@origin.example");
+    ASSERT_EQ(x->recipient_count(), many.size());
+    for (std::size_t i = 0; i < many.size(); ++i)
+      EXPECT_EQ(x->recipient(i), many[i]) << i;
+    EXPECT_EQ(x->address_bytes(), bytes);
+  }
+  const std::string_view views[] = {"a@b", "c@d"};
+  const Envelope from_views("", views);
+  EXPECT_EQ(from_views.recipient(1), "c@d");
+  EXPECT_EQ(from_views.address_bytes(), 6u);
 }
 
 TEST(Message, ContiguousBodySegmentSurvivesMoves) {

@@ -75,16 +75,16 @@ ScenarioReport run_seed_scenario(const ScenarioParams& p) {
         std::size_t work = 0;
         for (ShardId s : mine) {
           for (int burst = 0; burst < 4 && next < p.messages; ++burst, next += p.lcores) {
-            Envelope env;
-            env.reverse_path = "sender" + std::to_string(next) + "@origin.example";
             const unsigned n = 1 + static_cast<unsigned>(rng() % p.max_rcpts);
+            std::vector<std::string> rcpts;
             for (unsigned k = 0; k < n; ++k) {
               const std::size_t a = rng() % addresses;
-              env.recipients.push_back(
+              rcpts.push_back(
                   random_case(a < p.mailboxes ? mailbox_address(a) : referral_address(a - p.mailboxes), rng));
             }
             ledger.expect(MessageId{next}, n);
-            router.ingress(s, MessageId{next}, std::move(env),
+            router.ingress(s, MessageId{next},
+                           Envelope("sender" + std::to_string(next) + "@origin.example", rcpts),
                            Body::contiguous(std::string(64 + next % 512, 'b')));
             ++work;
           }

@@ -52,9 +52,9 @@ class FakeRelay final : public Relay {
       const std::size_t n = q->pop_burst(jobs, 16);
       for (std::size_t i = 0; i < n; ++i) {
         // Touch the message like an SMTP client would (reads the envelope).
-        std::size_t bytes = jobs[i].msg->envelope().reverse_path.size();
+        std::size_t bytes = jobs[i].msg->envelope().reverse_path().size();
         for (std::uint32_t r : jobs[i].rcpts)
-          bytes += jobs[i].msg->envelope().recipients[r].size();
+          bytes += jobs[i].msg->envelope().recipient(r).size();
         touched.fetch_add(bytes, std::memory_order_relaxed);
         RelayCompletion c{std::move(jobs[i]), RelayOutcome::kDelivered, "250 2.0.0 Ok"};
         const unsigned roll = static_cast<unsigned>(rng_() % 100);

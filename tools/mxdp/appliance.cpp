@@ -151,11 +151,7 @@ class RouterSink : public smtp::MessageSink {
     // One message in 16 is timed (two clock reads cost more than routing it).
     const bool timed = (next_id_ & 15) == 0;
     const auto t0 = timed ? Clock::now() : Clock::time_point{};
-    routing::Envelope e;
-    e.reverse_path = std::string(env.reverse_path);
-    e.recipients.reserve(env.recipients.size());
-    for (auto r : env.recipients)
-      e.recipients.emplace_back(r);
+    routing::Envelope e(env.reverse_path, env.recipients);
     routing::Body b = lend_body(body);
     routing::MessageId id{(static_cast<std::uint64_t>(worker_) << 48) | next_id_++};
     routing::ShardId at = ingress_;

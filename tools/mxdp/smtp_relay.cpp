@@ -51,12 +51,12 @@ class SmtpRelay::Conn : public dataplane::transport::ConnectionHandler, public s
     const routing::Message& m = *job.msg;
     s.rcpts.clear();
     for (std::uint32_t r : job.rcpts)
-      s.rcpts.push_back(m.envelope().recipients[r]);
+      s.rcpts.push_back(m.envelope().recipient(r));
     s.body.clear();
     for (const auto& seg : m.body().segments())
       s.body.emplace_back(reinterpret_cast<const char*>(seg.data), seg.size);
     smtp::OutgoingMessage out;
-    out.reverse_path = m.envelope().reverse_path;
+    out.reverse_path = m.envelope().reverse_path();
     out.recipients = s.rcpts;
     out.body = s.body;
     out.eight_bit = true;  // the body is passed on as it arrived
