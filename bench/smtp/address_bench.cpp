@@ -2,6 +2,8 @@
 // typical dot-atom@domain path; 1: the same followed by ESMTP parameters;
 // 2: 256 different paths in turn (lengths and dot positions vary as between
 // the recipients of real traffic, so branch prediction cannot learn one).
+// BM_ParsePathFull runs the full parser alone on the same inputs: parse_path
+// before its one-pass fast path.
 //
 //   build/release/bench/smtp_address_bench --benchmark_repetitions=5
 //     --benchmark_report_aggregates_only=true
@@ -54,5 +56,17 @@ void BM_ParsePath(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_ParsePath)->Arg(0)->Arg(1)->Arg(2);
+
+void BM_ParsePathFull(benchmark::State& state) {
+  const std::vector<std::string>& in = paths(state.range(0));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    std::string_view s = in[i++ % in.size()];
+    benchmark::DoNotOptimize(s);
+    const ParsedPath p = detail::parse_path_full(s, true, true);
+    benchmark::DoNotOptimize(p);
+  }
+}
+BENCHMARK(BM_ParsePathFull)->Arg(0)->Arg(1)->Arg(2);
 
 }  // namespace
