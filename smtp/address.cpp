@@ -1,5 +1,8 @@
 #include "smtp/address.hpp"
 
+#include <algorithm>
+#include <array>
+
 namespace mxdp::smtp {
 
 namespace {
@@ -109,6 +112,70 @@ bool is_snum(std::string_view s) noexcept {
     v = v * 10 + static_cast<unsigned>(ch - '0');
   }
   return v <= 255;
+}
+
+// Character classes of the fast path, one table lookup per byte. Bytes >= 0x80
+// are in no class, so a UTF-8 address always goes to the full parser.
+enum : std::uint8_t {
+  kAtextClass = 1,  // atext (RFC 5322 §3.2.3)
+  kLdhClass = 2,    // Let-dig / "-" (RFC 5321 §4.1.2 Ldh-str)
+};
+
+constexpr std::array<std::uint8_t, 256> make_char_classes() noexcept {
+  std::array<std::uint8_t, 256> t{};
+  for (unsigned c = 0; c < 256; ++c) {
+    const auto u = static_cast<unsigned char>(c);
+    if (is_atext(u)) t[c] |= kAtextClass;
+    if (is_alnum(u) || u == '-') t[c] |= kLdhClass;
+  }
+  return t;
+}
+constexpr std::array<std::uint8_t, 256> kCharClasses = make_char_classes();
+
+// The common path "<" Dot-string "@" Domain ">" (RFC 5321 §4.1.2) in one pass:
+// all ASCII, no source route, no quoted local part, no address literal, within
+// the limits of §4.5.3.1. Accepts exactly what parse_path_full accepts with
+// these restrictions and returns the same result; anything else (including
+// every error) returns false and the full parser decides.
+bool parse_path_fast(std::string_view s, ParsedPath& r) noexcept {
+  // A path longer than kMaxPath is an error the full parser reports, so the
+  // scan never needs to look further.
+  const std::size_t n = std::min(s.size(), kMaxPath);
+  if (n < 5 || s[0] != '<') return false;  // shortest is "<a@b>"
+  const char* p = s.data();
+  // Dot-string = Atom *("." Atom): no empty atom, so no leading, trailing or
+  // doubled dot.
+  std::size_t i = 1;
+  std::size_t atom = 1;
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (kCharClasses[c] & kAtextClass) continue;
+    if (c != '.' || i == atom) break;
+    atom = i + 1;
+  }
+  if (i == atom || i >= n || p[i] != '@' || i - 1 > kMaxLocalPart) return false;
+  // Domain = sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str]:
+  // 1..63 octets (RFC 1035 §2.3.4), no hyphen at either end.
+  ++i;
+  std::size_t label = i;
+  auto label_ok = [p](std::size_t begin, std::size_t end) noexcept {
+    return end > begin && end - begin <= 63 && p[begin] != '-' && p[end - 1] != '-';
+  };
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (kCharClasses[c] & kLdhClass) continue;
+    if (c != '.' || !label_ok(label, i)) break;
+    label = i + 1;
+  }
+  if (i >= n || p[i] != '>' || !label_ok(label, i)) return false;
+  // i + 1 <= kMaxPath bounds the path, hence the domain (kMaxDomain) too.
+  static_assert(kMaxPath - 4 <= kMaxDomain);
+  r.error = PathError::kOk;
+  r.mailbox = s.substr(1, i - 1);
+  r.consumed = i + 1;
+  r.null_path = false;
+  r.non_ascii = false;
+  return true;
 }
 
 }  // namespace
@@ -254,7 +321,11 @@ bool is_address_literal(std::string_view s) noexcept {
   return true;
 }
 
-ParsedPath parse_path(std::string_view s, bool allow_null, bool allow_utf8) noexcept {
+namespace detail {
+
+// The whole grammar of RFC 5321 §4.1.2 Path with RFC 6531 §3.3 UTF-8: the one
+// definition of what parse_path accepts and of every error it reports.
+ParsedPath parse_path_full(std::string_view s, bool allow_null, bool allow_utf8) noexcept {
   ParsedPath r;
   if (s.empty() || s[0] != '<') return r;
   if (s.size() >= 2 && s[1] == '>') {
@@ -318,6 +389,14 @@ ParsedPath parse_path(std::string_view s, bool allow_null, bool allow_utf8) noex
   }
   r.error = PathError::kOk;
   return r;
+}
+
+}  // namespace detail
+
+ParsedPath parse_path(std::string_view s, bool allow_null, bool allow_utf8) noexcept {
+  ParsedPath r;
+  if (parse_path_fast(s, r)) return r;
+  return detail::parse_path_full(s, allow_null, allow_utf8);
 }
 
 bool next_esmtp_param(std::string_view& rest, EsmtpParam& out, bool& ok) noexcept {

@@ -33,7 +33,15 @@ struct ParsedPath {
 // accepts "<>" (reverse-path only); allow_utf8 accepts RFC 6531 addresses (the
 // UTF-8 must be well formed). A source route (A-d-l) is accepted and ignored
 // (RFC 5321 §4.1.1.3, Appendix C).
+// The common form "<" Dot-string "@" Domain ">" in ASCII within the limits is
+// taken in one pass; everything else goes to detail::parse_path_full.
 ParsedPath parse_path(std::string_view s, bool allow_null, bool allow_utf8) noexcept;
+
+namespace detail {
+// The full parser alone (no fast path), the reference parse_path must agree
+// with on every input; public for the differential tests and fuzzer.
+ParsedPath parse_path_full(std::string_view s, bool allow_null, bool allow_utf8) noexcept;
+}  // namespace detail
 
 // Domain = sub-domain *("." sub-domain), each a Let-dig [Ldh-str]; U-labels
 // (raw UTF-8) when allow_utf8.

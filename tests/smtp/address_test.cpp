@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
 namespace mxdp::smtp {
 namespace {
 
@@ -45,6 +51,260 @@ TEST(AddressTest, Paths) {
   EXPECT_EQ(parse_path("<\xc3@x.org>", false, true).error, PathError::kSyntax);
   EXPECT_EQ(parse_path("<" + std::string(65, 'a') + "@x.org>", false, false).error, PathError::kTooLong);
   EXPECT_EQ(parse_path("<a@" + std::string(250, 'b') + ".org>", false, false).error, PathError::kSyntax);
+}
+
+// parse_path (fast path first) against detail::parse_path_full (the grammar)
+// on one input and every flag combination: same error, same mailbox view (the
+// same bytes of s, not just equal text), same consumed, null_path, non_ascii.
+// The input is copied into an exactly sized block so ASan sees any read past it.
+::testing::AssertionResult same_as_full_parser(std::string_view input) {
+  const auto block = std::make_unique<char[]>(input.size() + 1);
+  std::memcpy(block.get(), input.data(), input.size());
+  const std::string_view s(block.get(), input.size());
+  for (const bool allow_null : {false, true}) {
+    for (const bool allow_utf8 : {false, true}) {
+      const ParsedPath fast = parse_path(s, allow_null, allow_utf8);
+      const ParsedPath full = detail::parse_path_full(s, allow_null, allow_utf8);
+      if (fast.error != full.error || fast.mailbox.data() != full.mailbox.data() ||
+          fast.mailbox.size() != full.mailbox.size() || fast.consumed != full.consumed ||
+          fast.null_path != full.null_path || fast.non_ascii != full.non_ascii) {
+        return ::testing::AssertionFailure()
+               << "input '" << input << "' allow_null=" << allow_null << " allow_utf8=" << allow_utf8
+               << ": parse_path error=" << static_cast<int>(fast.error) << " mailbox='" << fast.mailbox
+               << "' consumed=" << fast.consumed << " null=" << fast.null_path
+               << " non_ascii=" << fast.non_ascii << "; full error=" << static_cast<int>(full.error)
+               << " mailbox='" << full.mailbox << "' consumed=" << full.consumed << " null=" << full.null_path
+               << " non_ascii=" << full.non_ascii;
+      }
+    }
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// "<" + local + "@" + domain + ">" + tail, built by appending (operator+ on
+// temporaries trips a GCC 12 -Wrestrict false positive).
+std::string path_of(std::string_view local, std::string_view domain, std::string_view tail = {}) {
+  std::string s;
+  s.append("<").append(local).append("@").append(domain).append(">").append(tail);
+  return s;
+}
+
+// A domain of `total` octets: 63-octet labels of 'd' joined by dots, the last
+// one shorter (at least one octet, so total is never 64*k).
+std::string domain_of(std::size_t total) {
+  std::string d;
+  while (total - d.size() > 63) {
+    d.append(63, 'd');
+    d.push_back('.');
+  }
+  d.append(total - d.size(), 'e');
+  return d;
+}
+
+TEST(AddressTest, FastPathAgreesWithFullParserOnHandPickedPaths) {
+  const std::string l63(63, 'l');
+  const std::string l64(64, 'l');
+  const std::string l65(65, 'l');
+  const std::string d63(63, 'd');
+  const std::string d64(64, 'd');
+  std::vector<std::string> cases = {
+      "",
+      "<",
+      ">",
+      "<>",
+      "<> SIZE=1",
+      "<>x",
+      "<a",
+      "<a@",
+      "<a@b",
+      "<a@b>",
+      "<a@b> SIZE=10 BODY=8BITMIME",
+      "<a@b>>",
+      "<a@b>\r\n",
+      "a@b>",
+      " <a@b>",
+      "<A@B>",
+      "<USER.Name@Example.TEST>",
+      "<a@1>",
+      "<a@123.456>",
+      "<1@2.3>",
+      "<a@b.c.d.e.f.g>",
+      // Dots in the local part.
+      "<.a@b>",
+      "<a.@b>",
+      "<a..b@b>",
+      "<a.b.c@b>",
+      "<.@b>",
+      "<a@.b>",
+      "<a@b.>",
+      "<a@b..c>",
+      "<a@.>",
+      // Hyphens in the domain.
+      "<a@-b>",
+      "<a@b->",
+      "<a@b-c>",
+      "<a@b--c>",
+      "<a@b.-c>",
+      "<a@b-.c>",
+      "<a@-.c>",
+      "<a@b.c->",
+      "<a@b-c.d-e>",
+      "<a@->",
+      // Every atext special, and characters outside atext.
+      "<!#$%&'*+-/=?^_`{|}~@b>",
+      "<a b@c>",
+      "<a(b@c>",
+      "<a)b@c>",
+      "<a,b@c>",
+      "<a;b@c>",
+      "<a:b@c>",
+      "<a\\b@c>",
+      "<a[b@c>",
+      "<a]b@c>",
+      "<a\"b@c>",
+      "<a<b@c>",
+      "<a>b@c>",
+      "<a@b_c>",
+      "<a@b+c>",
+      "<a@b c>",
+      "<a@b,c>",
+      "<a@b:c>",
+      "<a@b@c>",
+      "<a@@b>",
+      "<@>",
+      "<@b>",
+      "<a@>",
+      "<a@b\x7f>",
+      std::string("<a\0b@c>", 7),
+      std::string("<a@b\0>", 6),
+      // Quoted local parts, address literals, source routes.
+      "<\"a b\"@c>",
+      "<\"a@b\"@c>",
+      "<\"\"@c>",
+      "<\"a\\\"b\"@c>",
+      "<\"a@c>",
+      "<a@[192.0.2.1]>",
+      "<a@[IPv6:2001:db8::1]>",
+      "<a@[x-tag:abc]>",
+      "<a@[1.2.3]>",
+      "<a@[192.0.2.1>",
+      "<@a.org:x@c.org>",
+      "<@a.org,@b.org:x@c.org>",
+      "<@a.org,b.org:x@c.org>",
+      "<@:x@c.org>",
+      "<@a.org:@c.org>",
+      // Non-ASCII: UTF-8 in either part, broken UTF-8, a bare high byte.
+      "<\xc3\xa9@x.org>",
+      "<a@\xc3\xa9.org>",
+      "<a@x.\xc3\xa9>",
+      "<\xc3@x.org>",
+      "<a@x\xff.org>",
+      "<\xe2\x82\xac\xe2\x82\xac@b>",
+      "<\"\xc3\xa9\"@b>",
+      // Label lengths 63 / 64, local part lengths 64 / 65.
+      path_of("a", d63),
+      path_of("a", d64),
+      path_of("a", d63 + ".b"),
+      path_of("a", d64 + ".b"),
+      path_of("a", "b." + d63),
+      path_of("a", "b." + d64),
+      path_of(l63, "b"),
+      path_of(l64, "b"),
+      path_of(l65, "b"),
+      path_of(l64 + ".x", "b"),
+      path_of(l64, "b", " SIZE=1"),
+      path_of("\"" + l63 + "\"", "b"),
+      path_of("@x.org:" + l65, "b"),
+      // Digits-only labels, uppercase.
+      path_of("0", "0.0.0.0"),
+      path_of("ABC", "EXAMPLE.COM"),
+      path_of("a", "192.0.2.1"),
+  };
+  // Total path lengths around kMaxPath (256 including brackets), cut short
+  // or followed by parameters, and domains around kMaxDomain (255; the path
+  // limit binds first, a 253-octet domain already makes the path too long).
+  for (std::size_t total = 250; total <= 262; ++total) {
+    for (const std::size_t local : {1u, 10u, 64u}) {
+      const std::size_t domain = total - 3 - local;
+      cases.push_back(path_of(std::string(local, 'l'), domain_of(domain)));
+      cases.push_back(path_of(std::string(local, 'l'), domain_of(domain), " SIZE=1"));
+      cases.push_back(path_of(std::string(local, 'l'), domain_of(domain)).substr(0, total - 1));
+    }
+  }
+  for (const std::size_t domain : {252u, 253u, 254u, 255u, 256u, 300u})
+    cases.push_back(path_of("a", domain_of(domain)));
+  std::size_t ok = 0;
+  for (const std::string& c : cases) {
+    EXPECT_TRUE(same_as_full_parser(c));
+    ok += parse_path(c, false, false).error == PathError::kOk;
+  }
+  EXPECT_GT(ok, 40u);  // the fast path's accepting side is exercised
+
+  // The edges the fast path decides, checked against known answers too.
+  EXPECT_EQ(parse_path(path_of(l64, "b"), false, false).error, PathError::kOk);
+  EXPECT_EQ(parse_path(path_of(l65, "b"), false, false).error, PathError::kTooLong);
+  EXPECT_EQ(parse_path(path_of("a", d63), false, false).error, PathError::kOk);
+  EXPECT_EQ(parse_path(path_of("a", d64), false, false).error, PathError::kSyntax);
+  EXPECT_EQ(parse_path(path_of("a", domain_of(252)), false, false).error, PathError::kOk);  // 256 octets
+  EXPECT_EQ(parse_path(path_of("a", domain_of(253)), false, false).error, PathError::kTooLong);
+  EXPECT_EQ(parse_path("<a..b@c>", false, false).error, PathError::kSyntax);
+  EXPECT_EQ(parse_path("<a@b-.c>", false, false).error, PathError::kSyntax);
+  const ParsedPath p = parse_path("<a@b> SIZE=1", false, false);
+  EXPECT_EQ(p.error, PathError::kOk);
+  EXPECT_EQ(p.mailbox, "a@b");
+  EXPECT_EQ(p.consumed, 5u);
+}
+
+TEST(AddressTest, FastPathAgreesWithFullParserOnRandomInput) {
+  std::mt19937_64 rng(20240611);
+  auto pick = [&rng](std::string_view from) { return from[rng() % from.size()]; };
+  // Weighted toward the characters the grammar turns on; '\xc3' and '\xa9'
+  // make UTF-8 (and, alone, broken UTF-8).
+  const std::string_view alphabet = "<<>>@@@...---\"[]:,\\ aAzZ09bB\xc3\xa9!#=";
+  const std::string_view atext = "abcXYZ019!#$%&'*+-/=?^_`{|}~";
+  const std::string_view ldh = "abcXYZ019-";
+  std::size_t ok = 0;
+  constexpr int kRounds = 300000;
+  for (int round = 0; round < kRounds; ++round) {
+    std::string s;
+    if (round % 2 == 0) {
+      // Free-form: any string over the alphabet, usually starting with '<'.
+      const std::size_t len = rng() % 8 == 0 ? rng() % 300 : rng() % 24;
+      if (rng() % 8 != 0) s.push_back('<');
+      while (s.size() < len)
+        s.push_back(pick(alphabet));
+    } else {
+      // Almost a fast path: dot-atoms and LDH labels of random lengths around
+      // the limits, then a few random bytes replaced by alphabet characters.
+      s.push_back('<');
+      const std::size_t atoms = 1 + rng() % 3;
+      for (std::size_t a = 0; a < atoms; ++a) {
+        if (a > 0) s.push_back('.');
+        const std::size_t n = rng() % 4 == 0 ? rng() % 70 : 1 + rng() % 8;
+        for (std::size_t k = 0; k < n; ++k)
+          s.push_back(pick(atext));
+      }
+      s.push_back('@');
+      const std::size_t labels = 1 + rng() % (rng() % 8 == 0 ? 8 : 3);
+      for (std::size_t l = 0; l < labels; ++l) {
+        if (l > 0) s.push_back('.');
+        const std::size_t n = rng() % 4 == 0 ? 60 + rng() % 6 : rng() % 12;
+        for (std::size_t k = 0; k < n; ++k)
+          s.push_back(pick(ldh));
+      }
+      s.push_back('>');
+      if (rng() % 2 == 0) s.append(" SIZE=1");
+      const std::size_t mutations = rng() % 3;
+      for (std::size_t m = 0; m < mutations; ++m)
+        s[rng() % s.size()] = pick(alphabet);
+      if (rng() % 16 == 0) s.resize(rng() % s.size());
+    }
+    ASSERT_TRUE(same_as_full_parser(s)) << "round " << round;
+    ok += parse_path(s, false, false).error == PathError::kOk;
+  }
+  // Both sides are exercised: many inputs the fast path accepts, many it hands on.
+  EXPECT_GT(ok, kRounds / 10u);
+  EXPECT_LT(ok, kRounds * 9u / 10u);
 }
 
 TEST(AddressTest, EsmtpParams) {

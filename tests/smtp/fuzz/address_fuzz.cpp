@@ -1,0 +1,33 @@
+// libFuzzer target: smtp::parse_path (one-pass fast path, then the full
+// parser) against smtp::detail::parse_path_full (the full RFC 5321 §4.1.2 /
+// RFC 6531 grammar alone) on arbitrary bytes, for every combination of
+// allow_null and allow_utf8. Aborts unless every ParsedPath field agrees: the
+// same error, the same mailbox view (same bytes of the input), consumed,
+// null_path and non_ascii. libFuzzer hands over an exactly sized buffer, so
+// ASan catches a read past the input.
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "smtp/address.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using namespace mxdp::smtp;
+  const std::string_view s(reinterpret_cast<const char*>(data), size);
+  for (const bool allow_null : {false, true}) {
+    for (const bool allow_utf8 : {false, true}) {
+      const ParsedPath fast = parse_path(s, allow_null, allow_utf8);
+      const ParsedPath full = detail::parse_path_full(s, allow_null, allow_utf8);
+      if (fast.error != full.error || fast.mailbox.data() != full.mailbox.data() ||
+          fast.mailbox.size() != full.mailbox.size() || fast.consumed != full.consumed ||
+          fast.null_path != full.null_path || fast.non_ascii != full.non_ascii) {
+        std::abort();
+      }
+      // What the session relies on: an accepted path lies inside the input.
+      if (full.error == PathError::kOk && (full.consumed > size || full.mailbox.size() >= full.consumed))
+        std::abort();
+    }
+  }
+  return 0;
+}
