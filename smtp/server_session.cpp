@@ -15,6 +15,10 @@ constexpr std::string_view kCrlf = "\r\n";
 
 // Splits "VERB args": the verb is everything up to the first space.
 std::pair<std::string_view, std::string_view> split_verb(std::string_view line) noexcept {
+  // Most verbs have four letters (RFC 5321 §4.1.1): a look there saves a search.
+  if (line.size() >= 5 && line[4] == ' ' && line[0] != ' ' && line[1] != ' ' && line[2] != ' ' &&
+      line[3] != ' ')
+    return {line.substr(0, 4), line.substr(5)};
   const std::size_t sp = line.find(' ');
   if (sp == std::string_view::npos) return {line, {}};
   return {line.substr(0, sp), line.substr(sp + 1)};
