@@ -59,6 +59,7 @@ class StackLoop::Conn final : public transport::Connection {
     mbuf_retain(current_);
     return transport::InputLease(current_, &kMbufLease);
   }
+  bool can_lease_input() const noexcept override { return input_direct_ && current_ != nullptr; }
 
  protected:
   void mark_dirty() noexcept override { loop_.mark_dirty(*this); }

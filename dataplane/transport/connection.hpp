@@ -154,6 +154,8 @@ class Connection {
   // keep them without copying. Empty when the transport cannot lend them
   // (kernel sockets; input re-offered from the connection's own buffer).
   virtual InputLease lease_input() noexcept { return {}; }
+  // Whether lease_input() would lend the bytes being offered (no reference taken).
+  virtual bool can_lease_input() const noexcept { return false; }
 
   // Graceful close: flush what is queued, then FIN. Abort: RST now.
   void close() noexcept;

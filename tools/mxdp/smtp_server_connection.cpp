@@ -35,21 +35,32 @@ void SmtpServerConnection::start(Connection& c) noexcept {
 
 std::size_t SmtpServerConnection::on_input(Connection& c, std::string_view bytes) noexcept {
   // The session may keep views into this input past this call (a body that
-  // spans several reads), so it is copied into a chunk that lives until
-  // retain_from() passes it.
-  std::uint64_t seq = session_.feed_seq();
+  // spans several reads), so what it still needs afterwards is kept until
+  // retain_from() passes it: a lease on the transport's buffer when it lends
+  // them, taken only if the session still needs the bytes once feed()
+  // returns (most reads are done with by then, and the buffer is alive until
+  // this call returns); else a copy made up front.
+  const std::uint64_t seq = session_.feed_seq();
   std::size_t used = 0;
-  if (auto lease = c.lease_input()) {
-    retained_.push_back(Chunk{seq, {}, std::move(lease)});
+  if (c.can_lease_input()) {
+    leasable_ = &c;
+    leasable_seq_ = seq;
     used = session_.feed(bytes, smtp_now());
+    leasable_ = nullptr;
+    drop_released();
+    if (session_.retain_from() <= seq) retained_.push_back(Chunk{seq, {}, c.lease_input()});
   } else {
     retained_.push_back(Chunk{seq, std::string(bytes), {}});
     used = session_.feed(retained_.back().bytes, smtp_now());
+    drop_released();
   }
-  while (!retained_.empty() && retained_.front().seq < session_.retain_from())
-    retained_.pop_front();
   pump(c);
   return used;
+}
+
+void SmtpServerConnection::drop_released() noexcept {
+  while (!retained_.empty() && retained_.front().seq < session_.retain_from())
+    retained_.pop_front();
 }
 
 bool SmtpServerConnection::lease_feeds(std::uint64_t first, std::uint64_t last,
@@ -58,6 +69,12 @@ bool SmtpServerConnection::lease_feeds(std::uint64_t first, std::uint64_t last,
     if (chunk.seq < first || chunk.seq > last) continue;
     if (!chunk.lease) return false;
     out.push_back(chunk.lease.clone());
+  }
+  // The input being fed now (the newest feed, so after every kept chunk).
+  if (leasable_ != nullptr && leasable_seq_ >= first && leasable_seq_ <= last) {
+    auto lease = leasable_->lease_input();
+    if (!lease) return false;
+    out.push_back(std::move(lease));
   }
   return !out.empty();
 }

@@ -45,6 +45,8 @@ class SmtpServerConnection : public dataplane::transport::ConnectionHandler {
 
  private:
   void pump(dataplane::transport::Connection& c) noexcept;
+  // Releases the kept input the session no longer references.
+  void drop_released() noexcept;
 
   smtp::ServerSession session_;
   struct Chunk {
@@ -53,6 +55,10 @@ class SmtpServerConnection : public dataplane::transport::ConnectionHandler {
     dataplane::transport::InputLease lease;  // the transport's buffer
   };
   std::deque<Chunk> retained_;  // input the session may still reference
+  // Inside on_input() with input the transport lends: that connection, and
+  // the feed the input is (lease_feeds() leases it directly).
+  dataplane::transport::Connection* leasable_ = nullptr;
+  std::uint64_t leasable_seq_ = 0;
 };
 
 }  // namespace mxdp::cli
