@@ -2,33 +2,17 @@
 
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "smtp/line_break.hpp"
 
 namespace mxdp::smtp {
 
 namespace {
 
 // A CR or LF inside a line (RFC 5321 §2.3.8 allows them only as the CRLF
-// that ends it). One pass, inline: command lines are tens of octets, where
-// two library memchr calls cost more than the scan itself.
+// that ends it): one inline pass, where two library memchr calls cost more
+// than the scan itself on a line of tens of octets.
 bool has_newline(std::string_view s) noexcept {
-  const char* p = s.data();
-  const std::size_t n = s.size();
-  std::size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i cr = _mm_set1_epi8('\r');
-  const __m128i lf = _mm_set1_epi8('\n');
-  for (; i + 16 <= n; i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    if (_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf))) != 0) return true;
-  }
-#endif
-  for (; i < n; ++i) {
-    if (p[i] == '\r' || p[i] == '\n') return true;
-  }
-  return false;
+  return find_line_break(s.data(), s.data() + s.size()) != s.data() + s.size();
 }
 
 }  // namespace
