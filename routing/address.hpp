@@ -5,7 +5,7 @@
 // An address without '@' (RFC 5321 §4.5.1 "Postmaster") has an empty domain.
 
 #include <cstdint>
-#include <cstring>
+#include <cstring>  // memcpy; memrchr (glibc, _GNU_SOURCE: g++ and clang++ define it)
 #include <string>
 #include <string_view>
 
@@ -16,10 +16,14 @@ struct AddressParts {
   std::string_view domain;  // as written; compare with ascii_iequal
 };
 
+// glibc's memrchr (vectorised), not string_view::rfind, a byte loop in
+// libstdc++: the split comes first in every hash and key compare of a lookup.
 inline AddressParts split_address(std::string_view address) noexcept {
-  const std::size_t at = address.rfind('@');
-  if (at == std::string_view::npos) return {address, {}};
-  return {address.substr(0, at), address.substr(at + 1)};
+  if (address.empty()) return {address, {}};  // memrchr's pointer must not be null
+  const void* at = ::memrchr(address.data(), '@', address.size());
+  if (at == nullptr) return {address, {}};
+  const auto i = static_cast<std::size_t>(static_cast<const char*>(at) - address.data());
+  return {address.substr(0, i), address.substr(i + 1)};
 }
 
 constexpr char ascii_lower(char c) noexcept {
