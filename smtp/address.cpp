@@ -132,52 +132,6 @@ constexpr std::array<std::uint8_t, 256> make_char_classes() noexcept {
 }
 constexpr std::array<std::uint8_t, 256> kCharClasses = make_char_classes();
 
-// The common path "<" Dot-string "@" Domain ">" (RFC 5321 §4.1.2) in one pass:
-// all ASCII, no source route, no quoted local part, no address literal, within
-// the limits of §4.5.3.1. Accepts exactly what parse_path_full accepts with
-// these restrictions and returns the same result; anything else (including
-// every error) returns false and the full parser decides.
-bool parse_path_fast(std::string_view s, ParsedPath& r) noexcept {
-  // A path longer than kMaxPath is an error the full parser reports, so the
-  // scan never needs to look further.
-  const std::size_t n = std::min(s.size(), kMaxPath);
-  if (n < 5 || s[0] != '<') return false;  // shortest is "<a@b>"
-  const char* p = s.data();
-  // Dot-string = Atom *("." Atom): no empty atom, so no leading, trailing or
-  // doubled dot.
-  std::size_t i = 1;
-  std::size_t atom = 1;
-  for (; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(p[i]);
-    if (kCharClasses[c] & kAtextClass) continue;
-    if (c != '.' || i == atom) break;
-    atom = i + 1;
-  }
-  if (i == atom || i >= n || p[i] != '@' || i - 1 > kMaxLocalPart) return false;
-  // Domain = sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str]:
-  // 1..63 octets (RFC 1035 §2.3.4), no hyphen at either end.
-  ++i;
-  std::size_t label = i;
-  auto label_ok = [p](std::size_t begin, std::size_t end) noexcept {
-    return end > begin && end - begin <= 63 && p[begin] != '-' && p[end - 1] != '-';
-  };
-  for (; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(p[i]);
-    if (kCharClasses[c] & kLdhClass) continue;
-    if (c != '.' || !label_ok(label, i)) break;
-    label = i + 1;
-  }
-  if (i >= n || p[i] != '>' || !label_ok(label, i)) return false;
-  // i + 1 <= kMaxPath bounds the path, hence the domain (kMaxDomain) too.
-  static_assert(kMaxPath - 4 <= kMaxDomain);
-  r.error = PathError::kOk;
-  r.mailbox = s.substr(1, i - 1);
-  r.consumed = i + 1;
-  r.null_path = false;
-  r.non_ascii = false;
-  return true;
-}
-
 }  // namespace
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -391,11 +345,57 @@ ParsedPath parse_path_full(std::string_view s, bool allow_null, bool allow_utf8)
   return r;
 }
 
+// The common path "<" Dot-string "@" Domain ">" (RFC 5321 §4.1.2) in one pass:
+// all ASCII, no source route, no quoted local part, no address literal, within
+// the limits of §4.5.3.1. Accepts exactly what parse_path_full accepts with
+// these restrictions and returns the same result; anything else (including
+// every error) returns false and the full parser decides.
+bool parse_path_fast(std::string_view s, ParsedPath& r) noexcept {
+  // A path longer than kMaxPath is an error the full parser reports, so the
+  // scan never needs to look further.
+  const std::size_t n = std::min(s.size(), kMaxPath);
+  if (n < 5 || s[0] != '<') return false;  // shortest is "<a@b>"
+  const char* p = s.data();
+  // Dot-string = Atom *("." Atom): no empty atom, so no leading, trailing or
+  // doubled dot.
+  std::size_t i = 1;
+  std::size_t atom = 1;
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (kCharClasses[c] & kAtextClass) continue;
+    if (c != '.' || i == atom) break;
+    atom = i + 1;
+  }
+  if (i == atom || i >= n || p[i] != '@' || i - 1 > kMaxLocalPart) return false;
+  // Domain = sub-domain *("." sub-domain), sub-domain = Let-dig [Ldh-str]:
+  // 1..63 octets (RFC 1035 §2.3.4), no hyphen at either end.
+  ++i;
+  std::size_t label = i;
+  auto label_ok = [p](std::size_t begin, std::size_t end) noexcept {
+    return end > begin && end - begin <= 63 && p[begin] != '-' && p[end - 1] != '-';
+  };
+  for (; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(p[i]);
+    if (kCharClasses[c] & kLdhClass) continue;
+    if (c != '.' || !label_ok(label, i)) break;
+    label = i + 1;
+  }
+  if (i >= n || p[i] != '>' || !label_ok(label, i)) return false;
+  // i + 1 <= kMaxPath bounds the path, hence the domain (kMaxDomain) too.
+  static_assert(kMaxPath - 4 <= kMaxDomain);
+  r.error = PathError::kOk;
+  r.mailbox = s.substr(1, i - 1);
+  r.consumed = i + 1;
+  r.null_path = false;
+  r.non_ascii = false;
+  return true;
+}
+
 }  // namespace detail
 
 ParsedPath parse_path(std::string_view s, bool allow_null, bool allow_utf8) noexcept {
   ParsedPath r;
-  if (parse_path_fast(s, r)) return r;
+  if (detail::parse_path_fast(s, r)) return r;
   return detail::parse_path_full(s, allow_null, allow_utf8);
 }
 

@@ -38,9 +38,13 @@ struct ParsedPath {
 ParsedPath parse_path(std::string_view s, bool allow_null, bool allow_utf8) noexcept;
 
 namespace detail {
-// The full parser alone (no fast path), the reference parse_path must agree
-// with on every input; public for the differential tests and fuzzer.
+// The two halves of parse_path, public for the differential tests and fuzzer.
+// The full parser alone: the reference parse_path must agree with on every
+// input.
 ParsedPath parse_path_full(std::string_view s, bool allow_null, bool allow_utf8) noexcept;
+// The fast path alone: true (and r set as parse_path_full would set it) for
+// "<" Dot-string "@" Domain ">" in ASCII within the limits, false otherwise.
+bool parse_path_fast(std::string_view s, ParsedPath& r) noexcept;
 }  // namespace detail
 
 // Domain = sub-domain *("." sub-domain), each a Let-dig [Ldh-str]; U-labels

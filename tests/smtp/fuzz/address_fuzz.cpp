@@ -3,8 +3,11 @@
 // RFC 6531 grammar alone) on arbitrary bytes, for every combination of
 // allow_null and allow_utf8. Aborts unless every ParsedPath field agrees: the
 // same error, the same mailbox view (same bytes of the input), consumed,
-// null_path and non_ascii. libFuzzer hands over an exactly sized buffer, so
-// ASan catches a read past the input.
+// null_path and non_ascii. Also aborts when detail::parse_path_fast declines
+// a plain path (ASCII, no source route, no quoted local part, no address
+// literal) the full parser accepts: a too strict fast path is correct but slow.
+// libFuzzer hands over an exactly sized buffer, so ASan catches a read past
+// the input.
 
 #include <cstdint>
 #include <cstdlib>
@@ -29,5 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         std::abort();
     }
   }
+  const ParsedPath full = detail::parse_path_full(s, false, false);
+  const bool plain = full.error == PathError::kOk && s[1] != '@' && s[1] != '"' &&
+                     full.mailbox[full.mailbox.find('@') + 1] != '[';
+  ParsedPath fast;
+  if (detail::parse_path_fast(s, fast) != plain) std::abort();
   return 0;
 }
