@@ -64,6 +64,22 @@ class Bench(unittest.TestCase):
             # The in-memory link offloads checksums as Linux loopback does.
             self.assertEqual(report["transport_counters"]["wire.checksum_offload"], 1)
 
+    def test_bodies_over_many_packets_and_recipients_on_both_shards(self):
+        # A 20 KB body arrives in 14 reads (the session keeps leases on the
+        # earlier ones and leases the last straight from the connection); 3
+        # recipients of 2 shards make hand-offs, delivered with the sender's
+        # lookups while no recipient moves.
+        _, path = self.bench("-d", "2", "-c", "8", "-s", "20000", "-r", "3")
+        with open(path) as f:
+            report = json.load(f)
+        self.check_clean(report)
+        counters = report["transport_counters"]
+        self.assertEqual(report["recipients_delivered"], 3 * report["messages_accepted"])
+        if report["backend"] == "dpdk":
+            self.assertEqual(counters["appliance.bodies_copied"], 0)
+            self.assertEqual(counters["appliance.bodies_lent"], report["messages_accepted"])
+        self.assertGreater(counters["appliance.handoffs_resolved"], 0)
+
     def test_discard_keeps_nothing(self):
         # The front end alone, smtp-sink's job: every message accepted, none
         # routed or delivered, nothing left alive, every buffer back.
