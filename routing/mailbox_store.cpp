@@ -67,9 +67,7 @@ void MailboxStore::prefetch_evictions() const noexcept {
   const std::size_t n = log_.size();
   if (n > 4) log_[4].msg->prefetch();
   if (n > 2) log_[2].msg->body().prefetch_context();
-  if (n > 1) {
-    log_[1].msg->body().prefetch_buffers();
-  }
+  if (n > 1) log_[1].msg->body().prefetch_buffers();
 }
 
 MailboxCounters MailboxStore::counters(MailboxId mailbox) const noexcept {

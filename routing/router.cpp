@@ -326,10 +326,10 @@ void Router::shutdown_drain() noexcept {
         b.clear();
       sh.retries_.clear();
       sh.parked_.clear();
-      std::array<Handoff, kBurst> in;
       for (std::size_t src = 0; src < shards_.size(); ++src) {
-        while (ring(ShardId{static_cast<std::uint16_t>(src)}, sh.id_).pop_burst(in.data(), kBurst) != 0) {
-          for (Handoff& h : in)
+        HandoffRing& r = ring(ShardId{static_cast<std::uint16_t>(src)}, sh.id_);
+        while (r.pop_burst(sh.inbound_.data(), sh.inbound_.size()) != 0) {
+          for (Handoff& h : sh.inbound_)
             h.msg.reset();
         }
       }

@@ -26,6 +26,7 @@
 namespace mxdp::routing {
 
 inline constexpr std::size_t kHandoffRingSize = 256;
+inline constexpr std::size_t kHandoffBurst = 32;  // hand-offs taken from a ring at once
 inline constexpr std::size_t kCompletionRingSize = 1024;
 using HandoffRing = SpscRing<Handoff, kHandoffRingSize>;
 using CompletionRing = SpscRing<RelayCompletion, kCompletionRingSize>;
@@ -76,8 +77,8 @@ class Shard {
   std::deque<RelayJob> parked_;               // the relay said busy; resubmit next poll
   std::vector<BounceRecord> bounces_;
   // Per-route scratch, reused to keep the data path allocation-light.
-  std::vector<HandedRcpts> scratch_;  // per destination shard
-  std::array<Handoff, 32> inbound_;   // a burst popped from one ring
+  std::vector<HandedRcpts> scratch_;            // per destination shard
+  std::array<Handoff, kHandoffBurst> inbound_;  // a burst popped from one ring
   std::vector<std::uint32_t> reroute_rcpts_;
   std::vector<RelayGroup> relay_scratch_;
   std::vector<std::uint32_t> ingress_rcpts_;

@@ -45,27 +45,26 @@ const std::vector<std::string>& paths(std::int64_t arg) {
   return arg == 0 ? typical : arg == 1 ? with_params : varied;
 }
 
-void BM_ParsePath(benchmark::State& state) {
+// One parser over the inputs of `paths(range(0))`, in turn.
+template <ParsedPath (*Parse)(std::string_view, bool, bool) noexcept>
+void parse_each(benchmark::State& state) {
   const std::vector<std::string>& in = paths(state.range(0));
   std::size_t i = 0;
   for (auto _ : state) {
     std::string_view s = in[i++ & (in.size() - 1)];  // sizes are powers of two: no division
     benchmark::DoNotOptimize(s);
-    const ParsedPath p = parse_path(s, true, true);
+    const ParsedPath p = Parse(s, true, true);
     benchmark::DoNotOptimize(p);
   }
+}
+
+void BM_ParsePath(benchmark::State& state) {
+  parse_each<parse_path>(state);
 }
 BENCHMARK(BM_ParsePath)->Arg(0)->Arg(1)->Arg(2);
 
 void BM_ParsePathFull(benchmark::State& state) {
-  const std::vector<std::string>& in = paths(state.range(0));
-  std::size_t i = 0;
-  for (auto _ : state) {
-    std::string_view s = in[i++ & (in.size() - 1)];  // sizes are powers of two: no division
-    benchmark::DoNotOptimize(s);
-    const ParsedPath p = detail::parse_path_full(s, true, true);
-    benchmark::DoNotOptimize(p);
-  }
+  parse_each<detail::parse_path_full>(state);
 }
 BENCHMARK(BM_ParsePathFull)->Arg(0)->Arg(1)->Arg(2);
 

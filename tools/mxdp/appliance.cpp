@@ -145,8 +145,8 @@ class RouterSink : public smtp::MessageSink {
   smtp::SinkAnswer on_message(const smtp::Envelope& env, const smtp::Body& body,
                               std::uint64_t) noexcept override {
     if (discard_) {
-      ++discarded;                      // the body's buffers go back with the session's input
-      return {smtp::Verdict::kAccept};  // the standard "250 2.0.0 Ok: queued", prebuilt
+      ++discarded;                // the body's buffers go back with the session's input
+      return smtp::SinkAnswer{};  // accept: the standard "250 2.0.0 Ok: queued", prebuilt
     }
     // One message in 16 is timed (two clock reads cost more than routing it).
     const bool timed = (next_id_ & 15) == 0;
@@ -168,7 +168,7 @@ class RouterSink : public smtp::MessageSink {
       ingress_ns.record(static_cast<std::uint64_t>(std::chrono::nanoseconds(Clock::now() - t0).count()));
     switch (result.status) {
       case routing::IngressStatus::kAccepted:
-        return {smtp::Verdict::kAccept};  // the standard "250 2.0.0 Ok: queued", prebuilt
+        return smtp::SinkAnswer{};  // accept: the standard "250 2.0.0 Ok: queued", prebuilt
       case routing::IngressStatus::kNoRecipients:
         return {smtp::Verdict::kPermFail, 554, "5.5.1", "No valid recipients"};
       default:
@@ -191,8 +191,7 @@ class RouterSink : public smtp::MessageSink {
   routing::Body lend_body(const smtp::Body& body) {
     // Kernel sockets lend nothing: lease_feeds() fails at the first chunk
     // without allocating, so the copy path costs no extra allocation.
-    // The scratch lists keep their capacity: a lent body costs one
-    // allocation (its LentBody), the segments travel inline in the Body.
+    // The scratch lists keep their capacity.
     lease_scratch_.clear();
     if (feeding != nullptr &&
         feeding->connection->lease_feeds(body.first_feed, body.last_feed, lease_scratch_)) {
@@ -200,32 +199,25 @@ class RouterSink : public smtp::MessageSink {
       for (auto seg : body.segments)
         segment_scratch_.push_back({reinterpret_cast<const std::byte*>(seg.data()), seg.size()});
       std::size_t footprint = 0;
+      for (const auto& l : lease_scratch_)
+        footprint += l.footprint();
+      ++bodies_lent;
       if (lease_scratch_.size() <= InlineLeases::kMax) {
         // The common case (a 1 KiB message is one or two buffers): the
         // leases travel inside the Body, no allocation.
         routing::Body::LenderWords words{};
         for (std::size_t i = 0; i < lease_scratch_.size(); ++i) {
-          footprint += lease_scratch_[i].footprint();
           const auto raw = lease_scratch_[i].detach();
           words[2 * i] = raw.buffer;
           words[2 * i + 1] = raw.ops;
         }
         lease_scratch_.clear();
-        ++bodies_lent;
         return routing::Body::borrowed_with_state(segment_scratch_, words, &InlineLeases::release, footprint,
                                                   &InlineLeases::prefetch);
       }
-      auto* lent = new LentBody;
-      for (std::size_t i = 0; i < lease_scratch_.size(); ++i) {
-        footprint += lease_scratch_[i].footprint();
-        if (i < LentBody::kInline) {
-          lent->leases[i] = std::move(lease_scratch_[i]);
-        } else {
-          lent->more.push_back(std::move(lease_scratch_[i]));
-        }
-      }
+      auto* lent = new LentBody{
+          {std::make_move_iterator(lease_scratch_.begin()), std::make_move_iterator(lease_scratch_.end())}};
       lease_scratch_.clear();
-      ++bodies_lent;
       return routing::Body::borrowed(segment_scratch_, &LentBody::release, lent, footprint,
                                      &LentBody::prefetch);
     }
@@ -257,11 +249,10 @@ class RouterSink : public smtp::MessageSink {
       }
     }
   };
-  // The buffers of a body lent in more pieces, released with the message's last reference.
+  // The buffers of a body lent in more pieces than the Body holds (a large
+  // message), released with the message's last reference.
   struct LentBody {
-    static constexpr std::size_t kInline = 4;  // a 1 KiB message spans one or two buffers
-    std::array<dataplane::transport::InputLease, kInline> leases;
-    std::vector<dataplane::transport::InputLease> more;
+    std::vector<dataplane::transport::InputLease> leases;
     static void release(void* self) noexcept { delete static_cast<LentBody*>(self); }
     static void prefetch(const void* self) noexcept {
       const auto& b = *static_cast<const LentBody*>(self);
