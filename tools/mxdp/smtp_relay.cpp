@@ -85,7 +85,7 @@ class SmtpRelay::Conn : public dataplane::transport::ConnectionHandler, public s
   bool on_deadline(Connection&) noexcept override {
     // RFC 5321 §4.5.3.2 reply timeouts: a server that owes a reply for too
     // long fails every job in flight (transient: the router retries).
-    session_.on_tick(smtp_now());
+    session_.on_tick(smtp_deadline_now());
     if (busy_ == 0 && Clock::now() >= idle_until_ && !closing_) {
       closing_ = true;  // idle: say goodbye, the pool opens a new one when needed
       session_.quit();

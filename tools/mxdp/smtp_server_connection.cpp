@@ -12,12 +12,20 @@ smtp::Time smtp_now() noexcept {
   // and a fraction of the cost of a precise read): it runs once per read, and
   // sessions only time out idle and slow clients, in seconds. Same epoch as
   // the steady clock (CLOCK_MONOTONIC), never ahead of it: a deadline built on
-  // it comes due at most a tick early, the session checks it against this
-  // clock again (on_tick), so a timeout fires at most a tick late.
+  // it comes due at most a tick early.
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
   return std::chrono::duration_cast<smtp::Time>(std::chrono::seconds(ts.tv_sec) +
                                                 std::chrono::nanoseconds(ts.tv_nsec));
+}
+
+smtp::Time smtp_deadline_now() noexcept {
+  // The loop's own clock, precise: when the loop finds a deadline passed, the
+  // session must find it passed too. On the coarse clock, a few ms behind, it
+  // would not; the deadline would stay where it was, and the loop closes a
+  // connection whose handler set no later deadline with a reset (kTimeout),
+  // so the client got no 421 (serve_peers test_09, seen once in CI).
+  return std::chrono::duration_cast<smtp::Time>(Clock::now().time_since_epoch());
 }
 
 Clock::time_point clock_from_smtp(smtp::Time t) noexcept {
@@ -80,7 +88,7 @@ bool SmtpServerConnection::lease_feeds(std::uint64_t first, std::uint64_t last,
 }
 
 bool SmtpServerConnection::on_deadline(Connection& c) noexcept {
-  session_.on_tick(smtp_now());
+  session_.on_tick(smtp_deadline_now());
   pump(c);
   return true;
 }

@@ -20,6 +20,8 @@ namespace mxdp::cli {
 
 // The transport's monotonic clock as the SMTP engine reads it, and back.
 smtp::Time smtp_now() noexcept;
+// The same, read precisely, for deadline checks (see the .cpp).
+smtp::Time smtp_deadline_now() noexcept;
 dataplane::transport::Clock::time_point clock_from_smtp(smtp::Time t) noexcept;
 
 class SmtpServerConnection : public dataplane::transport::ConnectionHandler {
