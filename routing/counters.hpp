@@ -37,6 +37,8 @@ struct alignas(kCacheLine) ShardCounters {
   StatCounter evicted;            // mailbox log entries released to stay within the byte budget
   StatCounter lookups_reused;     // messages routed with their RCPT lookups (directory unchanged since)
   StatCounter handoffs_resolved;  // hand-offs delivered with the sender's lookups (directory unchanged since)
+  StatCounter relay_bodies_copied;  // relay jobs that wait (busy target, retry) with their body copied out of
+                                    // the ingress buffers
   // Messages accepted here and not yet destroyed (any thread decrements).
   alignas(kCacheLine) std::atomic<std::int64_t> live{0};
 };
@@ -44,7 +46,7 @@ struct alignas(kCacheLine) ShardCounters {
 // A plain copy for reports.
 struct ShardStats {
   std::uint64_t accepted, delivered, handed_off, forwarded, referred, moved_off_box, relayed, relay_retries,
-      bounced, evicted, lookups_reused, handoffs_resolved;
+      bounced, evicted, lookups_reused, handoffs_resolved, relay_bodies_copied;
   std::int64_t live;
 
   static ShardStats of(const ShardCounters& c) noexcept {
@@ -60,6 +62,7 @@ struct ShardStats {
             c.evicted.get(),
             c.lookups_reused.get(),
             c.handoffs_resolved.get(),
+            c.relay_bodies_copied.get(),
             c.live.load(std::memory_order_relaxed)};
   }
   ShardStats& operator+=(const ShardStats& o) noexcept {
@@ -75,6 +78,7 @@ struct ShardStats {
     evicted += o.evicted;
     lookups_reused += o.lookups_reused;
     handoffs_resolved += o.handoffs_resolved;
+    relay_bodies_copied += o.relay_bodies_copied;
     live += o.live;
     return *this;
   }

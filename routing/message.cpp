@@ -243,4 +243,14 @@ MsgRef make_message(MessageId id, Envelope&& envelope, Body&& body, std::atomic<
   return MsgRef(new Message(owner, id, std::move(envelope), std::move(body), live));
 }
 
+MsgRef with_owned_body(const MsgRef& msg) {
+  const Body& body = msg->body();
+  if (!body.is_borrowed()) return msg.clone();
+  std::string bytes;
+  bytes.reserve(body.size());
+  for (const BodySegment& s : body.segments())
+    bytes.append(reinterpret_cast<const char*>(s.data), s.size);
+  return make_message(msg->id(), Envelope(msg->envelope()), Body::contiguous(std::move(bytes)), msg->live_);
+}
+
 }  // namespace mxdp::routing

@@ -177,6 +177,7 @@ class Message {
   friend class MsgRef;
   friend class Owner;
   friend MsgRef make_message(MessageId, Envelope&&, Body&&, std::atomic<std::int64_t>*);
+  friend MsgRef with_owned_body(const MsgRef& msg);
   friend struct MessageTestAccess;
 
   Message(Owner* owner, MessageId id, Envelope&& envelope, Body&& body, std::atomic<std::int64_t>* live);

@@ -78,6 +78,16 @@ class MsgRef {
 MsgRef make_message(MessageId id, Envelope&& envelope, Body&& body,
                     std::atomic<std::int64_t>* live = nullptr);
 
+// For a reference that will be held long (a relay job waiting minutes for a
+// retry, or for a target that cannot take it): a reference to a copy of `msg`
+// whose body is one owned buffer, so the wait pins none of the lender's
+// buffers. A lent body holds packet buffers of the receive pool; a few
+// thousand jobs waiting on a dead relay target would otherwise hold the whole
+// pool, and the appliance could receive nothing more. The copy has the same
+// id, envelope and live counter; a message whose body is already owned is
+// cloned instead. Allocates; on a thread with an Owner, like make_message.
+MsgRef with_owned_body(const MsgRef& msg);
+
 // Test-only fault injection: a MsgRef that does NOT count a reference, the
 // exact mistake this layer exists to rule out. Only debug builds have it; the
 // router uses it when RouterConfig::fault_skip_referral_clone is set, so a test

@@ -199,7 +199,17 @@ void Router::send_handoff(Shard& sh, ShardId dst, Handoff&& h) noexcept {
 }
 
 void Router::submit_relay(Shard& sh, RelayJob&& job) noexcept {
-  if (!relay_.submit(job)) sh.parked_.push_back(std::move(job));
+  if (relay_.submit(job)) return;
+  // The relay is busy (its queue for the target is full: the target is slow
+  // or gone): the job waits here, for as long as that lasts.
+  own_body_to_wait(sh, job);
+  sh.parked_.push_back(std::move(job));
+}
+
+void Router::own_body_to_wait(Shard& sh, RelayJob& job) noexcept {
+  if (!job.msg->body().is_borrowed()) return;
+  job.msg = with_owned_body(job.msg);
+  sh.counters_.relay_bodies_copied.add();
 }
 
 bool Router::complete(RelayCompletion& completion) noexcept {
@@ -234,6 +244,7 @@ void Router::handle_completion(Shard& sh, RelayCompletion& c,
       for (std::uint32_t i = 1; i < job.attempt && backoff < config_.relay_backoff_max; ++i)
         backoff *= 2;
       backoff = std::min(backoff, config_.relay_backoff_max);
+      own_body_to_wait(sh, job);
       sh.retries_.push_back({now + backoff, std::move(job)});
       break;
     }

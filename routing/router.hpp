@@ -135,6 +135,9 @@ class Router final : public RelayCompletionSink {
               std::string reason) noexcept;
   void send_handoff(Shard& sh, ShardId dst, Handoff&& h) noexcept;
   void submit_relay(Shard& sh, RelayJob&& job) noexcept;
+  // A job about to wait (parked, or for a retry) keeps its body in owned
+  // memory, not in the ingress buffers (with_owned_body).
+  void own_body_to_wait(Shard& sh, RelayJob& job) noexcept;
   void handle_completion(Shard& sh, RelayCompletion& c, std::chrono::steady_clock::time_point now) noexcept;
   HandoffRing& ring(ShardId src, ShardId dst) noexcept {
     return *rings_[src.value * shards_.size() + dst.value];

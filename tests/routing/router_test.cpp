@@ -187,6 +187,111 @@ TEST(RouterRelay, TransientFailuresRetryThenBounceWithoutLosingTheReference) {
   EXPECT_EQ(router.total_stats().live, 0);
 }
 
+// A lent body (packet buffers on DPDK) whose release the test can see.
+struct Lender {
+  static constexpr std::string_view kBytes = "Subject: lent\r\n\r\nbody over two segments\r\n";
+  int releases = 0;
+  Body lend() {
+    const BodySegment parts[2] = {
+        {reinterpret_cast<const std::byte*>(kBytes.data()), 20},
+        {reinterpret_cast<const std::byte*>(kBytes.data()) + 20, kBytes.size() - 20}};
+    return Body::borrowed(
+        parts, [](void* self) noexcept { ++static_cast<Lender*>(self)->releases; }, this);
+  }
+};
+
+std::string body_bytes(const Message& m) {
+  std::string out;
+  for (const BodySegment& s : m.body().segments())
+    out.append(reinterpret_cast<const char*>(s.data), s.size);
+  return out;
+}
+
+// Records the body each relay outcome was reported with.
+struct BodyAtOutcome final : DeliveryObserver {
+  std::vector<std::string> bodies;
+  void on_outcome(const Message& m, std::uint32_t, Outcome o, ShardId) noexcept override {
+    if (o == Outcome::kRelayed || o == Outcome::kBounced) bodies.push_back(body_bytes(m));
+  }
+};
+
+TEST(RouterRelay, AJobWaitingForARetryHoldsNoLentBuffers) {
+  Directory dir(8);
+  dir.upsert("pf@x.example", Entry::referral_to(dir.intern_server("mx.remote.example")));
+  FakeRelay always_fails(1, 100);
+  BodyAtOutcome seen;
+  RouterConfig cfg;
+  cfg.shard_count = 1;
+  cfg.observer = &seen;
+  cfg.max_relay_attempts = 3;
+  cfg.relay_backoff_initial = std::chrono::hours(1);  // the retry waits: nothing else may happen meanwhile
+  Owner owner;
+  OwnerScope scope(owner);
+  Router router(dir, always_fails, cfg);
+  Lender lender;
+  router.ingress(ShardId{0}, MessageId{7}, Envelope{"s@o", {"pf@x.example"}}, lender.lend());
+  EXPECT_EQ(lender.releases, 0);  // the relay job holds the lent body
+  always_fails.run_once(router);  // 451: back to the router
+  router.poll(ShardId{0});        // parked for a retry an hour away
+  EXPECT_EQ(lender.releases, 1);  // ... holding a copy, not the lender's buffers
+  EXPECT_EQ(router.total_stats().relay_bodies_copied, 1u);
+  EXPECT_EQ(router.total_stats().live, 1);  // the copy
+  router.shutdown_drain();
+  EXPECT_EQ(router.total_stats().live, 0);
+}
+
+// Takes jobs only when open; the test completes them.
+class GateRelay final : public Relay {
+ public:
+  bool open = false;
+  std::vector<RelayJob> taken;
+  bool submit(RelayJob& job) noexcept override {
+    if (!open) return false;
+    taken.push_back(std::move(job));
+    return true;
+  }
+};
+
+TEST(RouterRelay, AJobParkedForABusyRelayHoldsNoLentBuffersAndKeepsItsBytes) {
+  Directory dir(8);
+  dir.upsert("pf@x.example", Entry::referral_to(dir.intern_server("mx.remote.example")));
+  dir.upsert("local@x.example", Entry::mailbox_on(ShardId{0}, MailboxId{1}));
+  GateRelay busy;
+  BodyAtOutcome seen;
+  RouterConfig cfg;
+  cfg.shard_count = 1;
+  cfg.observer = &seen;
+  Owner owner;
+  OwnerScope scope(owner);
+  Router router(dir, busy, cfg);
+  Lender lender;
+  // One recipient delivered here, one referred: the message lives on in the
+  // mailbox log (which keeps the lender's buffers, within its budget) and in the
+  // parked job (which must not).
+  router.ingress(ShardId{0}, MessageId{8}, Envelope{"s@o", {"local@x.example", "pf@x.example"}},
+                 lender.lend());
+  router.poll(ShardId{0});
+  EXPECT_EQ(router.total_stats().relay_bodies_copied, 1u);
+  EXPECT_EQ(router.total_stats().delivered, 1u);
+  EXPECT_EQ(router.total_stats().live, 2);  // the logged original and the parked copy
+  busy.open = true;
+  router.poll(ShardId{0});  // the parked job goes out
+  ASSERT_EQ(busy.taken.size(), 1u);
+  EXPECT_FALSE(busy.taken[0].msg->body().is_borrowed());
+  EXPECT_EQ(busy.taken[0].msg->id(), MessageId{8});
+  EXPECT_EQ(busy.taken[0].msg->envelope().recipient(busy.taken[0].rcpts.at(0)), "pf@x.example");
+  RelayCompletion done{std::move(busy.taken[0]), RelayOutcome::kDelivered, "250 ok"};
+  busy.taken.clear();
+  ASSERT_TRUE(router.complete(done));
+  router.poll(ShardId{0});
+  ASSERT_EQ(seen.bodies.size(), 1u);
+  EXPECT_EQ(seen.bodies[0], Lender::kBytes);
+  EXPECT_EQ(router.total_stats().relayed, 1u);
+  router.shutdown_drain();
+  EXPECT_EQ(lender.releases, 1);
+  EXPECT_EQ(router.total_stats().live, 0);
+}
+
 TEST(RouterRelay, PermanentFailureBouncesAtOnce) {
   Directory dir(8);
   dir.upsert("pf@x.example", Entry::referral_to(dir.intern_server("mx")));

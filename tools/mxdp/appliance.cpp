@@ -640,6 +640,9 @@ std::string Appliance::metrics_text() const {
       {"mxdp_shard_handoffs_resolved_total",
        "Hand-offs delivered with the sender's lookups (no second lookup)",
        &routing::ShardStats::handoffs_resolved},
+      {"mxdp_shard_relay_bodies_copied_total",
+       "Relay jobs waiting (busy target, retry) with the body copied out of the packet buffers",
+       &routing::ShardStats::relay_bodies_copied},
   };
   if (m.router) {
     for (const auto& f : kFields) {
@@ -742,6 +745,7 @@ std::string Appliance::control(std::string_view line) {
     j["evicted"] = t.shards.evicted;
     j["lookups_reused"] = t.shards.lookups_reused;
     j["handoffs_resolved"] = t.shards.handoffs_resolved;
+    j["relay_bodies_copied"] = t.shards.relay_bodies_copied;
     j["live"] = t.shards.live;
     j["connections_accepted"] = t.connections_accepted;
     j["connections_open"] = t.connections_open;

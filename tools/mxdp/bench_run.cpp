@@ -178,6 +178,7 @@ std::string run_bench(const BenchOptions& o, const BenchTransport& transport, Ru
   report.transport_counters["appliance.messages_discarded"] = t.messages_discarded;
   report.transport_counters["appliance.lookups_reused"] = t.shards.lookups_reused;
   report.transport_counters["appliance.handoffs_resolved"] = t.shards.handoffs_resolved;
+  report.transport_counters["appliance.relay_bodies_copied"] = t.shards.relay_bodies_copied;
   report.transport_counters["appliance.mailbox_evicted"] = t.shards.evicted;
   report.transport_counters["appliance.worker_cpu_us"] = t.worker_cpu_us;
   if (transport.add_counters) transport.add_counters(report);

@@ -1,0 +1,104 @@
+#!/usr/bin/python3
+"""A referral target that is down must not stop mxdp serve (dpdk) from receiving.
+
+On DPDK a message body stays in the packet buffers it arrived in, lent to
+routing. A relay job waiting for a dead target (a busy queue, then retries an
+hour apart) used to keep those buffers: a few thousand referred messages held
+the whole pool, and the appliance could receive nothing more, not even ARP.
+Waiting jobs now hold a copy of the body (routing::with_owned_body;
+`relay_bodies_copied` in the counters).
+
+mxdp serve on a net_tap port with a pool of 8191 packet buffers; Postfix
+smtp-source sends 4000 messages of 3 KB (3 buffers each: more than the pool)
+to a referral whose target port is closed. Every one must be accepted, and a
+local delivery after them must be too.
+
+    relay_dead_target_test.py PATH/TO/mxdp      (root: creates a tap)
+"""
+import json
+import os
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+from peers import free_port, mxdp_from_argv, wait_port
+
+MXDP = mxdp_from_argv()
+TAP = f"mxdpr{os.getpid() % 10000}"
+NET = f"10.{150 + os.getpid() % 50}.{os.getpid() % 250}"
+HOST, KERN = f"{NET}.2", f"{NET}.1"
+MESSAGES = 4000
+
+
+class DeadRelayTarget(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="mxdp-deadrelay-")
+        config = os.path.join(cls.tmp, "mxdp.toml")
+        with open(config, "w") as f:
+            f.write("[dpdk]\nmbufs = 8191\n[relay]\nretry_initial_ms = 3600000\nretry_max_ms = 3600000\n")
+        cls.port = free_port()
+        cls.ctl_path = os.path.join(cls.tmp, "ctl.sock")
+        cls.log = open(os.path.join(cls.tmp, "serve.log"), "w+")
+        cls.serve = subprocess.Popen(
+            [MXDP, "serve", f"--vdev=net_tap0,iface={TAP}", "--no-huge", "--no-pci", "--", "--config", config,
+             "--listen", f"{HOST}:{cls.port}", "--backend", "dpdk", "--dpdk-ip", f"{HOST}/24", "--metrics", "",
+             "--control-socket", cls.ctl_path, "--dpdk-idle-sleep", "20"],
+            stdout=cls.log, stderr=subprocess.STDOUT)
+        end = time.time() + 30
+        while not os.path.exists(f"/sys/class/net/{TAP}") and time.time() < end:
+            time.sleep(0.05)
+        subprocess.run(["ip", "addr", "add", f"{KERN}/24", "dev", TAP], check=True)
+        subprocess.run(["ip", "link", "set", TAP, "up"], check=True)
+        wait_port(cls.port, host=HOST)
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.serve.poll() is None:
+            cls.serve.kill()
+        cls.serve.wait()
+        cls.log.seek(0)
+        sys.stderr.write(cls.log.read()[-2000:])
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def counters(self):
+        out = subprocess.run([MXDP, "ctl", "-S", self.ctl_path, "counters"], capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        return json.loads(out.stdout)
+
+    def wait_counter(self, name, want, timeout=20):
+        end = time.time() + timeout
+        c = self.counters()
+        while c[name] < want and time.time() < end:
+            time.sleep(0.1)
+            c = self.counters()
+        return c
+
+    def test_flood_to_a_dead_target_leaves_the_pool_to_new_mail(self):
+        closed = free_port()  # nothing listens on the kernel side: every connection is refused
+        out = subprocess.run([MXDP, "ctl", "-S", self.ctl_path, "referral", "dead@example.test", f"{KERN}:{closed}"],
+                             capture_output=True, text=True, timeout=10)
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+        src = subprocess.run(["smtp-source", "-s", "16", "-m", str(MESSAGES), "-l", "3000", "-f", "a@b.test", "-t",
+                              "dead@example.test", f"{HOST}:{self.port}"],
+                             capture_output=True, text=True, timeout=120)
+        self.assertEqual(src.returncode, 0, src.stdout + src.stderr)
+        # Each job waits: for the relay (its queue for the target is short),
+        # then for a retry an hour away; waiting, it holds a copy of its body.
+        self.wait_counter("relay_bodies_copied", MESSAGES)
+        c = self.wait_counter("bodies_lent", MESSAGES)  # a worker's snapshot: it may lag a little
+        self.assertEqual(c["accepted"], MESSAGES)
+        self.assertEqual(c["bodies_lent"], MESSAGES)
+        self.assertEqual(c["relay_bodies_copied"], MESSAGES)
+        with smtplib.SMTP(HOST, self.port, timeout=10) as s:
+            body = "Subject: after the flood\r\n\r\n" + ("z" * 70 + "\r\n") * 40
+            self.assertEqual(s.sendmail("a@b.test", ["user1@example.test"], body), {})
+        self.assertEqual(self.wait_counter("delivered", 1)["delivered"], 1)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
