@@ -3,9 +3,11 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <cstdio>
 #include <thread>
 
 #include "dataplane/eal.hpp"
+#include "dataplane/packet_pool.hpp"
 #include "dataplane/tsc_clock.hpp"
 
 namespace mxdp::dataplane {
@@ -55,11 +57,13 @@ class StackLoop::Conn final : public transport::Connection {
       : transport::Connection(id, peer, outbound), loop_(loop), conn_(conn) {}
   transport::EventLoop& loop() noexcept override { return loop_; }
   transport::InputLease lease_input() noexcept override {
-    if (!input_direct_ || current_ == nullptr) return {};
+    if (!can_lease_input()) return {};
     mbuf_retain(current_);
     return transport::InputLease(current_, &kMbufLease);
   }
-  bool can_lease_input() const noexcept override { return input_direct_ && current_ != nullptr; }
+  bool can_lease_input() const noexcept override {
+    return loop_.lending_ && input_direct_ && current_ != nullptr;
+  }
 
  protected:
   void mark_dirty() noexcept override { loop_.mark_dirty(*this); }
@@ -76,6 +80,7 @@ class StackLoop::Conn final : public transport::Connection {
 StackLoop::StackLoop(const StackConfig& config, PacketIo& io, PacketPool& pool, StackLoopOptions options)
     : transport::EventLoop(options.loop),
       loop_options_(options),
+      pool_(pool),
       stack_(std::make_unique<Stack>(config, io, pool, tsc_now_us())) {
   stack_->announce();
 }
@@ -242,6 +247,7 @@ void StackLoop::read_all(Conn& c) noexcept {
     if (chain.empty()) return;
     counters_.bytes_in += chain.size_bytes();
     auto segments = chain.segments();
+    if (!lending_) usage_.reads_unlent += segments.size();
     for (std::size_t i = 0; i < segments.size(); ++i) {
       c.current_ = chain.buffer(i);
       c.receive(std::string_view(reinterpret_cast<const char*>(segments[i].data), segments[i].size));
@@ -317,6 +323,27 @@ void StackLoop::reap() noexcept {
   dead_.clear();
 }
 
+void StackLoop::update_lending() noexcept {
+  // rte_mempool_avail_count() sums every lcore's cache: fine once a millisecond.
+  const std::uint32_t free = pool_.available();
+  const std::uint32_t capacity = pool_.capacity();
+  const bool was = lending_;
+  if (lending_ && free < capacity / 8) lending_ = false;
+  if (!lending_ && free > capacity / 4) lending_ = true;
+  if (lending_ == was) return;
+  // At most one line a second per lcore, however often the pool crosses.
+  const TimeUs now = tsc_now_us();
+  if (lending_logged_us_ != 0 && now - lending_logged_us_ < 1'000'000) return;
+  lending_logged_us_ = now;
+  std::fprintf(stderr,
+               lending_
+                   ? "mxdp: packet pool recovered (%u of %u buffers free): lending received buffers again\n"
+                   : "mxdp: packet pool low (%u of %u buffers free): received data is copied, not lent, "
+                     "until a quarter is free (something holds buffers: slow bodies, relays, a large "
+                     "mailbox log)\n",
+               free, capacity);
+}
+
 bool StackLoop::run_once(std::chrono::milliseconds max_wait) {
   if (stopped()) return false;
   const TimeUs tsc = tsc_now_us();
@@ -339,6 +366,7 @@ bool StackLoop::run_once(std::chrono::milliseconds max_wait) {
     auto now = transport::Clock::now();
     run_timers(now);
     scan_deadlines_if_due(now);
+    update_lending();
   }
   // The end-of-iteration flush: every reply produced in this iteration goes
   // into its connection's send buffer at once, and leaves in one TX burst.

@@ -30,6 +30,9 @@ struct LoopUsage {
   TimeUs total_us = 0;
   std::uint64_t iterations = 0;
   std::uint64_t busy_iterations = 0;
+  // Received segments offered without a lease because the packet pool ran
+  // low (handlers copied what they kept; see StackLoop::update_lending).
+  std::uint64_t reads_unlent = 0;
 };
 
 struct StackLoopOptions {
@@ -86,11 +89,20 @@ class StackLoop final : public transport::EventLoop {
   // Prefetches the bytes look_ahead saw for event i (if any).
   void prefetch_input(std::size_t i) const noexcept;
   void read_all(Conn& c) noexcept;
+  // Lending received buffers to handlers (Connection::lease_input) pins
+  // them for as long as the handler keeps them: a body in progress, a
+  // message in routing. When the pool runs low (less than 1/8 free) the loop
+  // stops lending, so handlers copy and every buffer goes back once read;
+  // it lends again above 1/4 free. Checked once a millisecond.
+  void update_lending() noexcept;
   void flush(Conn& c) noexcept;
   void mark_dirty(Conn& c) noexcept;
   void reap() noexcept;
 
   StackLoopOptions loop_options_;
+  PacketPool& pool_;
+  bool lending_ = true;
+  TimeUs lending_logged_us_ = 0;
   std::unique_ptr<Stack> stack_;
   std::unordered_map<std::uint16_t, HandlerFactory> listeners_;  // by local port
   bool listening_ = true;

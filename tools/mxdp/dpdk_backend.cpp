@@ -109,6 +109,7 @@ struct CounterBox {
       values[side + ".loop_total_us"] += u.total_us;
       values[side + ".loop_iterations"] += u.iterations;
       values[side + ".loop_busy_iterations"] += u.busy_iterations;
+      values[side + ".reads_unlent"] += u.reads_unlent;
       const std::string q = side + ".q" + std::to_string(queue);
       values[q + ".rx_packets"] = c.rx_packets;
       values[q + ".tx_packets"] = c.tx_packets;

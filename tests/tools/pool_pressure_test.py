@@ -1,19 +1,24 @@
 #!/usr/bin/python3
-"""A referral target that is down must not stop mxdp serve (dpdk) from receiving.
+"""mxdp serve (dpdk) keeps receiving when something holds packet buffers.
 
-On DPDK a message body stays in the packet buffers it arrived in, lent to
-routing. A relay job waiting for a dead target (a busy queue, then retries an
-hour apart) used to keep those buffers: a few thousand referred messages held
-the whole pool, and the appliance could receive nothing more, not even ARP.
-Waiting jobs now hold a copy of the body (routing::with_owned_body;
-`relay_bodies_copied` in the counters).
+On DPDK a message body stays in the packet buffers it arrived in, lent to the
+SMTP session while it comes in and to routing after it. Whatever keeps a body
+long keeps those buffers out of the receive pool, and a pool run dry means the
+appliance receives nothing more, not even ARP. Two ways to get there, each
+with a pool of 8191 buffers (17 MB):
 
-mxdp serve on a net_tap port with a pool of 8191 packet buffers; Postfix
-smtp-source sends 4000 messages of 3 KB (3 buffers each: more than the pool)
-to a referral whose target port is closed. Every one must be accepted, and a
-local delivery after them must be too.
+* a referral target that is down: relay jobs wait (a full queue, then
+  retries an hour apart). Waiting jobs hold a copy of their body
+  (routing::with_owned_body; `relay_bodies_copied` in the counters).
+  Postfix smtp-source sends 4000 messages of 3 KB (3 buffers each).
+* large messages in progress: two clients each send a 12 MB message at once
+  (more than the pool together). Below 1/8 of the pool free the loop stops
+  lending received buffers and the sessions copy (StackLoop::update_lending;
+  `reads_unlent`).
 
-    relay_dead_target_test.py PATH/TO/mxdp      (root: creates a tap)
+After each, a local delivery must go through.
+
+    pool_pressure_test.py PATH/TO/mxdp      (root: creates a tap)
 """
 import json
 import os
@@ -22,22 +27,23 @@ import smtplib
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
 from peers import free_port, mxdp_from_argv, wait_port
 
 MXDP = mxdp_from_argv()
-TAP = f"mxdpr{os.getpid() % 10000}"
+TAP = f"mxdpp{os.getpid() % 10000}"
 NET = f"10.{150 + os.getpid() % 50}.{os.getpid() % 250}"
 HOST, KERN = f"{NET}.2", f"{NET}.1"
 MESSAGES = 4000
 
 
-class DeadRelayTarget(unittest.TestCase):
+class PoolPressure(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="mxdp-deadrelay-")
+        cls.tmp = tempfile.mkdtemp(prefix="mxdp-pool-")
         config = os.path.join(cls.tmp, "mxdp.toml")
         with open(config, "w") as f:
             f.write("[dpdk]\nmbufs = 8191\n[relay]\nretry_initial_ms = 3600000\nretry_max_ms = 3600000\n")
@@ -78,7 +84,7 @@ class DeadRelayTarget(unittest.TestCase):
             c = self.counters()
         return c
 
-    def test_flood_to_a_dead_target_leaves_the_pool_to_new_mail(self):
+    def test_1_flood_to_a_dead_target_leaves_the_pool_to_new_mail(self):
         closed = free_port()  # nothing listens on the kernel side: every connection is refused
         out = subprocess.run([MXDP, "ctl", "-S", self.ctl_path, "referral", "dead@example.test", f"{KERN}:{closed}"],
                              capture_output=True, text=True, timeout=10)
@@ -94,10 +100,37 @@ class DeadRelayTarget(unittest.TestCase):
         self.assertEqual(c["accepted"], MESSAGES)
         self.assertEqual(c["bodies_lent"], MESSAGES)
         self.assertEqual(c["relay_bodies_copied"], MESSAGES)
+        self.send_local("after the flood")
+
+    def test_2_large_bodies_in_progress_do_not_drain_the_pool(self):
+        before = self.counters()
+        line = "w" * 76 + "\r\n"
+        body = "Subject: large\r\n\r\n" + line * (12 * 1024 * 1024 // len(line))  # 12 MB
+        results = []
+
+        def send():
+            try:
+                with smtplib.SMTP(HOST, self.port, timeout=60) as s:
+                    results.append(s.sendmail("a@b.test", ["user2@example.test"], body))
+            except Exception as e:  # reported below, with the server's log
+                results.append(repr(e))
+
+        senders = [threading.Thread(target=send) for _ in range(2)]
+        for t in senders:
+            t.start()
+        for t in senders:
+            t.join(120)
+        self.assertEqual(results, [{}, {}])
+        c = self.wait_counter("delivered", before["delivered"] + 2)
+        self.assertEqual(c["delivered"], before["delivered"] + 2)
+        self.send_local("after the large ones")
+
+    def send_local(self, subject):
+        delivered = self.counters()["delivered"]
         with smtplib.SMTP(HOST, self.port, timeout=10) as s:
-            body = "Subject: after the flood\r\n\r\n" + ("z" * 70 + "\r\n") * 40
+            body = f"Subject: {subject}\r\n\r\n" + ("z" * 70 + "\r\n") * 40
             self.assertEqual(s.sendmail("a@b.test", ["user1@example.test"], body), {})
-        self.assertEqual(self.wait_counter("delivered", 1)["delivered"], 1)
+        self.assertEqual(self.wait_counter("delivered", delivered + 1)["delivered"], delivered + 1)
 
 
 if __name__ == "__main__":
