@@ -58,6 +58,8 @@ std::string_view drop_reason_name(DropReason r) noexcept {
       return "tcp_backlog_full";
     case DropReason::kTcpReassemblyFull:
       return "tcp_reassembly_full";
+    case DropReason::kTcpReceiveSegments:
+      return "tcp_receive_segments";
     case DropReason::kTcpAfterClose:
       return "tcp_after_close";
     case DropReason::kMultiSegment:

@@ -38,6 +38,7 @@ enum class DropReason : std::uint8_t {
   kTcpBadAck,
   kTcpBacklogFull,
   kTcpReassemblyFull,
+  kTcpReceiveSegments,
   kTcpAfterClose,
   kMultiSegment,
   kNoMbuf,

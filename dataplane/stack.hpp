@@ -89,6 +89,13 @@ struct StackConfig {
   TimeUs arp_lifetime = 60'000'000;
   TimeUs timer_tick = 1'000;                // timer wheel resolution
   std::uint32_t reassembly_segments = 512;  // out-of-order segments kept per connection
+  // Segments one connection may hold, received in order and not yet read
+  // plus out of order; past it new ones are dropped (tcp_receive_segments)
+  // and the peer sends them again. The window counts bytes, so without it a
+  // peer sending 1-byte segments into a window the application does not read
+  // (a client that does not read its replies) could hold one packet buffer
+  // per byte: 65,536 of them for a 64 KiB window.
+  std::uint32_t receive_segments = 256;
   // Connections holding out-of-order segments at once (a reassembly array of
   // reassembly_segments entries each); past it, out-of-order segments are
   // dropped (tcp_reassembly_full) and the peer retransmits them.

@@ -126,6 +126,7 @@ struct Tcb {
   rte_mbuf* rxq_head = nullptr;
   rte_mbuf* rxq_tail = nullptr;
   std::size_t rxq_bytes = 0;
+  std::uint32_t rxq_segments = 0;
   // Out-of-order segments, sorted by sequence number: ooo_count entries of the
   // ReassemblyPool array ooo_array (kNone while nothing is held).
   std::uint32_t ooo_array = ReassemblyPool::kNone;
@@ -246,6 +247,12 @@ struct Stack::Impl {
   TimeUs now;
   StackCounters ctr;
   std::uint32_t netmask;
+  // Whether `t` may keep one more received segment (StackConfig::
+  // receive_segments). The one at rcv_nxt does not count what is held out of
+  // order: it may be the one that fills the gap and lets them go.
+  bool may_hold_another(const Tcb& t, bool in_order) const noexcept {
+    return t.rxq_segments + (in_order ? 0 : t.ooo_count) < cfg.receive_segments;
+  }
 
   ArpCache arp;
   // IPv4 packets waiting for their next hop's address, in arrival order.

@@ -116,6 +116,7 @@ void Stack::Impl::rxq_push(Tcb& t, rte_mbuf* m) noexcept {
     t.rxq_tail->next = m;
   }
   t.rxq_tail = m;
+  ++t.rxq_segments;
 }
 
 rte_mbuf* Stack::Impl::rxq_pop(Tcb& t) noexcept {
@@ -123,6 +124,7 @@ rte_mbuf* Stack::Impl::rxq_pop(Tcb& t) noexcept {
   if (m == nullptr) return nullptr;
   t.rxq_head = m->next;
   if (t.rxq_head == nullptr) t.rxq_tail = nullptr;
+  --t.rxq_segments;
   m->next = nullptr;  // a single-segment packet again, safe to free or lend
   return m;
 }
@@ -1224,6 +1226,15 @@ void Stack::Impl::process_data(Tcb& t, TcpSegment& s) noexcept {
   if (!t.attached && t.state != TcpState::kSynReceived && payload > 0) {
     // The application closed: bytes are acknowledged and discarded.
     ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpAfterClose)];
+  }
+  if (payload > 0 && t.attached && !may_hold_another(t, seq == t.rcv_nxt)) {
+    // Too many buffers held for this connection already (or the pool is
+    // short): drop it unacknowledged; an ACK of what we have tells the
+    // sender where we are, and it sends this again.
+    rte_pktmbuf_free(m);
+    ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpReceiveSegments)];
+    t.ack_now = true;
+    return;
   }
   if (seq == t.rcv_nxt) {
     t.rcv_nxt = t.rcv_nxt + payload;

@@ -863,6 +863,35 @@ TEST_F(TcpTest, ReceiverAdvertisesZeroWindowWhenTheApplicationDoesNotRead) {
   EXPECT_GT(s[0].window, 0);
 }
 
+TEST_F(TcpTest, TinySegmentsCannotHoldMoreBuffersThanTheSegmentLimit) {
+  // The window counts bytes: 1-byte segments into a window the application
+  // does not read would take one packet buffer per byte without the limit.
+  StackConfig cfg;
+  cfg.receive_segments = 8;
+  make_stack(cfg);
+  const ConnId c = establish();
+  std::uint32_t seq = irs_ + 1;
+  for (int i = 0; i < 20; ++i) {
+    inject(wire::kTcpAck | wire::kTcpPsh, seq, iss_ + 1, 65535, "x", ts_opt());
+    ++seq;
+  }
+  EXPECT_EQ(stack_->info(c)->readable_bytes, 8u);
+  const auto dropped = [&] { return stack_->counters().drop(DropReason::kTcpReceiveSegments); };
+  EXPECT_EQ(dropped(), 12u);
+  auto s = out();
+  ASSERT_FALSE(s.empty());
+  EXPECT_EQ(s.back().ack, irs_ + 9) << "the sender is told where the receiver stands";
+  // Out of order counts too, except the segment that fills the gap.
+  inject(wire::kTcpAck | wire::kTcpPsh, irs_ + 12, iss_ + 1, 65535, "z", ts_opt());
+  EXPECT_EQ(dropped(), 13u);
+  // Once read, the sender's retransmissions are taken again.
+  std::string got;
+  stack_->recv(c).append_to(got);
+  EXPECT_EQ(got, "xxxxxxxx");
+  inject(wire::kTcpAck | wire::kTcpPsh, irs_ + 9, iss_ + 1, 65535, "yy", ts_opt());
+  EXPECT_EQ(stack_->info(c)->readable_bytes, 2u);
+}
+
 TEST_F(TcpTest, ActiveOpenAndRstInSynSent) {
   ConnId c;
   ASSERT_EQ(stack_->connect(kPeerIp, 9000, c), Status::kOk);
