@@ -85,6 +85,7 @@ Stack::Impl::Impl(const StackConfig& config, PacketIo& io_, PacketPool& pool_, T
       tso_on(config.tso && config.tx_ipv4_checksum_offload && config.tx_tcp_checksum_offload),
       now(now_),
       netmask(config.prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - config.prefix_length)),
+      receive_segments(std::max(config.receive_segments, config.receive_buffer / 256)),
       arp(config.arp_lifetime, std::max<std::uint32_t>(config.arp_cache_entries, 1)),
       tcbs(std::allocator<Tcb>().allocate(config.max_connections), TcbStorage{config.max_connections}),
       flows(config.max_connections, config.isn_secret),

@@ -251,8 +251,11 @@ struct Stack::Impl {
   // receive_segments). The one at rcv_nxt does not count what is held out of
   // order: it may be the one that fills the gap and lets them go.
   bool may_hold_another(const Tcb& t, bool in_order) const noexcept {
-    return t.rxq_segments + (in_order ? 0 : t.ooo_count) < cfg.receive_segments;
+    return t.rxq_segments + (in_order ? 0 : t.ooo_count) < receive_segments;
   }
+  // StackConfig::receive_segments, raised with a large receive buffer so a
+  // full window of 256-byte segments still fits.
+  std::uint32_t receive_segments;
 
   ArpCache arp;
   // IPv4 packets waiting for their next hop's address, in arrival order.

@@ -868,6 +868,7 @@ TEST_F(TcpTest, TinySegmentsCannotHoldMoreBuffersThanTheSegmentLimit) {
   // does not read would take one packet buffer per byte without the limit.
   StackConfig cfg;
   cfg.receive_segments = 8;
+  cfg.receive_buffer = 2048;  // the limit is at least receive_buffer / 256
   make_stack(cfg);
   const ConnId c = establish();
   std::uint32_t seq = irs_ + 1;
