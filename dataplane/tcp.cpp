@@ -1228,9 +1228,9 @@ void Stack::Impl::process_data(Tcb& t, TcpSegment& s) noexcept {
     ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpAfterClose)];
   }
   if (payload > 0 && t.attached && !may_hold_another(t, seq == t.rcv_nxt)) {
-    // Too many buffers held for this connection already (or the pool is
-    // short): drop it unacknowledged; an ACK of what we have tells the
-    // sender where we are, and it sends this again.
+    // This connection holds too many buffers already (StackConfig::
+    // receive_segments): drop the segment; an ACK of what we have tells the
+    // sender where we stand, and it sends this again.
     rte_pktmbuf_free(m);
     ++ctr.drops[static_cast<std::size_t>(DropReason::kTcpReceiveSegments)];
     t.ack_now = true;
