@@ -12,7 +12,11 @@ constexpr std::size_t kBurst = 32;
 }  // namespace
 
 Router::Router(const Directory& directory, Relay& relay, RouterConfig config)
-    : directory_(directory), relay_(relay), config_(config), fault_armed_(config.fault_skip_referral_clone) {
+    : directory_(directory),
+      relay_(relay),
+      config_(config),
+      waiting_(std::make_unique<std::atomic<std::uint32_t>[]>(Directory::kMaxServers)),
+      fault_armed_(config.fault_skip_referral_clone) {
   const std::size_t n = config_.shard_count;
   if (n == 0 || n > 4096) throw std::invalid_argument("RouterConfig::shard_count must be 1..4096");
   for (std::size_t i = 0; i < n; ++i) {
@@ -203,6 +207,7 @@ void Router::submit_relay(Shard& sh, RelayJob&& job) noexcept {
   // The relay is busy (its queue for the target is full: the target is slow
   // or gone): the job waits here, for as long as that lasts.
   own_body_to_wait(sh, job);
+  waiting(job.server).fetch_add(1, std::memory_order_relaxed);
   sh.parked_.push_back(std::move(job));
 }
 
@@ -245,6 +250,7 @@ void Router::handle_completion(Shard& sh, RelayCompletion& c,
         backoff *= 2;
       backoff = std::min(backoff, config_.relay_backoff_max);
       own_body_to_wait(sh, job);
+      waiting(job.server).fetch_add(1, std::memory_order_relaxed);
       sh.retries_.push_back({now + backoff, std::move(job)});
       break;
     }
@@ -302,6 +308,7 @@ std::size_t Router::poll(ShardId s) noexcept {
     Shard::Retry r = std::move(sh.retries_.front());
     sh.retries_.pop_front();
     if (r.due <= now) {
+      waiting(r.job.server).fetch_sub(1, std::memory_order_relaxed);
       submit_relay(sh, std::move(r.job));
       ++work;
     } else {
@@ -311,7 +318,9 @@ std::size_t Router::poll(ShardId s) noexcept {
   for (std::size_t i = sh.parked_.size(); i > 0; --i) {
     RelayJob job = std::move(sh.parked_.front());
     sh.parked_.pop_front();
+    const ServerId server = job.server;
     if (relay_.submit(job)) {
+      waiting(server).fetch_sub(1, std::memory_order_relaxed);
       ++work;
     } else {
       sh.parked_.push_back(std::move(job));
@@ -335,6 +344,10 @@ void Router::shutdown_drain() noexcept {
       sh.store_.clear_log();
       for (auto& b : sh.backlog_)
         b.clear();
+      for (const Shard::Retry& r : sh.retries_)
+        waiting(r.job.server).fetch_sub(1, std::memory_order_relaxed);
+      for (const RelayJob& j : sh.parked_)
+        waiting(j.server).fetch_sub(1, std::memory_order_relaxed);
       sh.retries_.clear();
       sh.parked_.clear();
       for (std::size_t src = 0; src < shards_.size(); ++src) {

@@ -52,6 +52,12 @@ struct RouterConfig {
   unsigned max_relay_attempts = 8;
   std::chrono::nanoseconds relay_backoff_initial = std::chrono::milliseconds(100);
   std::chrono::nanoseconds relay_backoff_max = std::chrono::seconds(60);
+  // Relay jobs that may wait for one target (parked for a busy relay or
+  // waiting for a retry), over all shards; past it relay_target_full() says
+  // so and ingress answers its recipients 4yz (0: no limit). Waiting jobs
+  // hold their mail in memory: a target that is down for the whole retry
+  // schedule must not take the appliance's memory with it.
+  std::uint32_t max_relay_waiting_per_target = 50'000;
   DeliveryObserver* observer = nullptr;
   // Test-only (honoured in MXDP_DEBUG_COUNTERS builds): the referral path
   // hands the relay a reference it did not count, once. Proves the stress
@@ -116,6 +122,18 @@ class Router final : public RelayCompletionSink {
   void shutdown_drain() noexcept;
 
   std::size_t shard_count() const noexcept { return shards_.size(); }
+  // Relay jobs for `server` waiting (parked or for a retry) on every shard;
+  // any thread, approximate while shards run.
+  std::uint32_t relay_waiting(ServerId server) const noexcept {
+    return waiting_[server.value].load(std::memory_order_relaxed);
+  }
+  // Whether `server` has max_relay_waiting_per_target jobs waiting: new mail
+  // for it should be refused for now (RFC 5321 §4.2.1: 4yz, the client tries
+  // again later).
+  bool relay_target_full(ServerId server) const noexcept {
+    return config_.max_relay_waiting_per_target != 0 &&
+           relay_waiting(server) >= config_.max_relay_waiting_per_target;
+  }
   Shard& shard(ShardId s) noexcept { return *shards_[s.value]; }
   const Shard& shard(ShardId s) const noexcept { return *shards_[s.value]; }
   ShardStats total_stats() const noexcept;
@@ -135,6 +153,9 @@ class Router final : public RelayCompletionSink {
               std::string reason) noexcept;
   void send_handoff(Shard& sh, ShardId dst, Handoff&& h) noexcept;
   void submit_relay(Shard& sh, RelayJob&& job) noexcept;
+  // Jobs waiting per target (relay_waiting()): counted as they enter and
+  // leave a shard's parked and retry queues.
+  std::atomic<std::uint32_t>& waiting(ServerId server) noexcept { return waiting_[server.value]; }
   // A job about to wait (parked, or for a retry) keeps its body in owned
   // memory, not in the ingress buffers (with_owned_body).
   void own_body_to_wait(Shard& sh, RelayJob& job) noexcept;
@@ -147,6 +168,7 @@ class Router final : public RelayCompletionSink {
   Relay& relay_;
   RouterConfig config_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;     // [ServerId], Directory::kMaxServers
   std::vector<std::unique_ptr<HandoffRing>> rings_;           // [src * n + dst]
   std::vector<std::unique_ptr<CompletionRing>> completions_;  // [origin]
   bool fault_armed_;

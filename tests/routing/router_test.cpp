@@ -292,6 +292,43 @@ TEST(RouterRelay, AJobParkedForABusyRelayHoldsNoLentBuffersAndKeepsItsBytes) {
   EXPECT_EQ(router.total_stats().live, 0);
 }
 
+TEST(RouterRelay, JobsWaitingForATargetAreCountedAndBounded) {
+  Directory dir(8);
+  const ServerId mx = dir.intern_server("mx.remote.example");
+  const ServerId other = dir.intern_server("mx.other.example");
+  dir.upsert("pf@x.example", Entry::referral_to(mx));
+  GateRelay busy;
+  RouterConfig cfg;
+  cfg.shard_count = 2;
+  cfg.max_relay_waiting_per_target = 3;
+  Owner owner;
+  OwnerScope scope(owner);
+  Router router(dir, busy, cfg);
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    EXPECT_FALSE(router.relay_target_full(mx));
+    router.ingress(ShardId{static_cast<std::uint16_t>(i % 2)}, MessageId{i},
+                   Envelope{"s@o", {"pf@x.example"}}, Body::contiguous("x"));
+  }
+  EXPECT_EQ(router.relay_waiting(mx), 3u);  // parked on both shards
+  EXPECT_TRUE(router.relay_target_full(mx));
+  EXPECT_FALSE(router.relay_target_full(other));
+  busy.open = true;
+  router.poll(ShardId{0});
+  router.poll(ShardId{1});
+  EXPECT_EQ(router.relay_waiting(mx), 0u);
+  EXPECT_FALSE(router.relay_target_full(mx));
+  // Waiting for a retry counts as well, until the retry goes out.
+  busy.open = false;
+  const ShardId origin = busy.taken[0].origin;
+  RelayCompletion failed{std::move(busy.taken[0]), RelayOutcome::kTransientFailure, "451 later"};
+  ASSERT_TRUE(router.complete(failed));
+  router.poll(origin);  // a retry 100 ms away
+  EXPECT_EQ(router.relay_waiting(mx), 1u);
+  busy.taken.clear();  // the relay's jobs go with the owner's thread still here
+  router.shutdown_drain();
+  EXPECT_EQ(router.relay_waiting(mx), 0u);
+}
+
 TEST(RouterRelay, PermanentFailureBouncesAtOnce) {
   Directory dir(8);
   dir.upsert("pf@x.example", Entry::referral_to(dir.intern_server("mx")));

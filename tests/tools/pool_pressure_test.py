@@ -16,7 +16,9 @@ with a pool of 8191 buffers (17 MB):
   lending received buffers and the sessions copy (StackLoop::update_lending;
   `reads_unlent`).
 
-After each, a local delivery must go through.
+After each, a local delivery must go through. And the mail waiting for one
+target is bounded in memory too: past `[relay] max_waiting` jobs its
+recipients get 450 at RCPT (`rcpts_deferred_relay_full`).
 
     pool_pressure_test.py PATH/TO/mxdp      (root: creates a tap)
 """
@@ -38,6 +40,7 @@ TAP = f"mxdpp{os.getpid() % 10000}"
 NET = f"10.{150 + os.getpid() % 50}.{os.getpid() % 250}"
 HOST, KERN = f"{NET}.2", f"{NET}.1"
 MESSAGES = 4000
+MAX_WAITING = 4200  # relay jobs that may wait for one target
 
 
 class PoolPressure(unittest.TestCase):
@@ -46,7 +49,8 @@ class PoolPressure(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="mxdp-pool-")
         config = os.path.join(cls.tmp, "mxdp.toml")
         with open(config, "w") as f:
-            f.write("[dpdk]\nmbufs = 8191\n[relay]\nretry_initial_ms = 3600000\nretry_max_ms = 3600000\n")
+            f.write("[dpdk]\nmbufs = 8191\n[relay]\nretry_initial_ms = 3600000\nretry_max_ms = 3600000\n"
+                    f"max_waiting = {MAX_WAITING}\n")
         cls.port = free_port()
         cls.ctl_path = os.path.join(cls.tmp, "ctl.sock")
         cls.log = open(os.path.join(cls.tmp, "serve.log"), "w+")
@@ -124,6 +128,37 @@ class PoolPressure(unittest.TestCase):
         c = self.wait_counter("delivered", before["delivered"] + 2)
         self.assertEqual(c["delivered"], before["delivered"] + 2)
         self.send_local("after the large ones")
+
+    def test_3_a_target_with_too_much_waiting_gets_450_until_it_catches_up(self):
+        # test_1 left MESSAGES jobs waiting for the dead target; past
+        # MAX_WAITING its recipients are refused for now, so the memory its
+        # mail takes is bounded, and the clients keep the rest.
+        before = self.counters()
+        refused = accepted = 0
+        s = None
+        for i in range(3000):
+            if refused == 20:
+                break
+            # A session closes after max_errors 4yz replies (421): a new one then.
+            if s is None:
+                s = smtplib.SMTP(HOST, self.port, timeout=10)
+            try:
+                s.sendmail("a@b.test", ["dead@example.test"], f"Subject: {i}\r\n\r\nx\r\n")
+                accepted += 1
+            except smtplib.SMTPRecipientsRefused as e:
+                self.assertEqual(e.recipients["dead@example.test"][0], 450)
+                refused += 1
+                s.close()
+                s = None
+        if s is not None:
+            s.quit()
+        self.assertEqual(refused, 20)
+        c = self.wait_counter("rcpts_deferred_relay_full", before["rcpts_deferred_relay_full"] + refused)
+        self.assertEqual(c["rcpts_deferred_relay_full"], before["rcpts_deferred_relay_full"] + refused)
+        self.assertEqual(c["accepted"], before["accepted"] + accepted)
+        # What waits is bounded by MAX_WAITING (plus the relay's own short queue).
+        self.assertLessEqual(accepted, MAX_WAITING - MESSAGES + 600)
+        self.send_local("while the target is full")
 
     def send_local(self, subject):
         delivered = self.counters()["delivered"]

@@ -59,7 +59,7 @@ struct WorkerSnapshot {
   SessionTotals sessions{};
   LatencyHistogram ingress;  // end of data -> router accepted, ns
   std::uint64_t bounces = 0;
-  std::uint64_t bodies_lent = 0, bodies_copied = 0, discarded = 0;
+  std::uint64_t bodies_lent = 0, bodies_copied = 0, discarded = 0, rcpts_deferred_relay_full = 0;
   std::uint64_t cpu_us = 0;
 };
 
@@ -127,6 +127,13 @@ class RouterSink : public smtp::MessageSink {
     }
     const routing::Lookup l = reader_.lookup(mailbox);
     if (!l.known()) return smtp::RecipientVerdict::kReject;
+    if ((l.kind == routing::Resolution::kReferral || l.kind == routing::Resolution::kMovedServer) &&
+        router_.relay_target_full(l.entry.server)) {
+      // Its target has a backlog as large as we keep (it is down or slow):
+      // the client keeps the message and tries later (RFC 5321 §4.2.1).
+      ++rcpts_deferred_relay_full;
+      return smtp::RecipientVerdict::kTempFail;
+    }
     const bool here = l.on_box() && runs(l.entry.shard);
     // The delivery comes at the end of this transaction (the body follows in
     // the same burst): its mailbox counters are brought in meanwhile.
@@ -183,6 +190,7 @@ class RouterSink : public smtp::MessageSink {
   // --discard: no recipient is looked up, so there is nothing to look ahead for.
   bool discards() const noexcept { return discard_; }
   std::uint64_t bodies_lent = 0, bodies_copied = 0, discarded = 0;
+  std::uint64_t rcpts_deferred_relay_full = 0;  // 450 at RCPT: their relay target has too much waiting
 
  private:
   // The body as routing keeps it: the received packet buffers themselves when
@@ -426,6 +434,7 @@ std::string Appliance::start() {
   rc.max_relay_attempts = c.relay.max_attempts;
   rc.relay_backoff_initial = std::chrono::milliseconds(c.relay.retry_initial_ms);
   rc.relay_backoff_max = std::chrono::milliseconds(c.relay.retry_max_ms);
+  rc.max_relay_waiting_per_target = c.relay.max_waiting;
   m.router = std::make_unique<routing::Router>(*m.directory, m.dispatch, rc);
   m.dispatch.by_shard.resize(c.shards);
 
@@ -547,6 +556,7 @@ void Appliance::Impl::publish(Worker& w) {
     w.snapshot.ingress = w.sink->ingress_ns;
     w.snapshot.bodies_lent = w.sink->bodies_lent;
     w.snapshot.bodies_copied = w.sink->bodies_copied;
+    w.snapshot.rcpts_deferred_relay_full = w.sink->rcpts_deferred_relay_full;
     w.snapshot.discarded = w.sink->discarded;
   }
   w.snapshot.bounces += bounced;
@@ -602,6 +612,7 @@ ApplianceTotals Appliance::totals() const {
     t.bounces += s.bounces;
     t.bodies_lent += s.bodies_lent;
     t.bodies_copied += s.bodies_copied;
+    t.rcpts_deferred_relay_full += s.rcpts_deferred_relay_full;
     t.messages_discarded += s.discarded;
     t.worker_cpu_us += s.cpu_us;
   }
@@ -752,6 +763,7 @@ std::string Appliance::control(std::string_view line) {
     j["relay_jobs"] = t.relay_jobs;
     j["bodies_lent"] = t.bodies_lent;
     j["bodies_copied"] = t.bodies_copied;
+    j["rcpts_deferred_relay_full"] = t.rcpts_deferred_relay_full;
     j["messages_discarded"] = t.messages_discarded;
     j["directory_entries"] = dir.size();
     return j.dump();

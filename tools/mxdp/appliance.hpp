@@ -46,6 +46,9 @@ struct ApplianceTotals {
   // or as one copy (kernel sockets, or input the transport could not lend).
   std::uint64_t bodies_lent = 0;
   std::uint64_t bodies_copied = 0;
+  // Recipients answered 4yz at RCPT because their relay target had
+  // RelayConfig::max_waiting jobs waiting.
+  std::uint64_t rcpts_deferred_relay_full = 0;
   // Messages accepted and dropped (ServeConfig::discard).
   std::uint64_t messages_discarded = 0;
   // CPU time of the worker threads, kernel time included (known after wait()).

@@ -109,13 +109,15 @@ std::string load_serve_config(const std::string& path, ServeConfig& c) {
     if (!ok) return path + ": [smtp] " + err;
   }
   if (auto* s = root["relay"].as_table()) {
-    if (!only_known(*s, {"connections_per_target", "retry_initial_ms", "retry_max_ms", "max_attempts"},
-                    "[relay]", err))
+    if (!only_known(
+            *s, {"connections_per_target", "retry_initial_ms", "retry_max_ms", "max_attempts", "max_waiting"},
+            "[relay]", err))
       return path + ": " + err;
     auto& r = c.relay;
     bool ok = take(*s, "connections_per_target", r.connections_per_target, err) &&
               take(*s, "retry_initial_ms", r.retry_initial_ms, err) &&
-              take(*s, "retry_max_ms", r.retry_max_ms, err) && take(*s, "max_attempts", r.max_attempts, err);
+              take(*s, "retry_max_ms", r.retry_max_ms, err) &&
+              take(*s, "max_attempts", r.max_attempts, err) && take(*s, "max_waiting", r.max_waiting, err);
     if (!ok) return path + ": [relay] " + err;
   }
   if (auto* s = root["dpdk"].as_table()) {

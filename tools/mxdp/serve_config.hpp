@@ -32,6 +32,9 @@ struct RelayConfig {
   unsigned retry_initial_ms = 100;
   unsigned retry_max_ms = 30000;
   unsigned max_attempts = 8;  // then a bounce record
+  // Jobs that may wait for one target (for a busy relay or a retry); past it
+  // its recipients get 450 at RCPT until it catches up (0: no limit).
+  unsigned max_waiting = 50000;
 };
 
 // The DPDK transport (`backend = "dpdk"`): which port and what the userspace
