@@ -206,12 +206,12 @@ void Router::submit_relay(Shard& sh, RelayJob&& job) noexcept {
   if (relay_.submit(job)) return;
   // The relay is busy (its queue for the target is full: the target is slow
   // or gone): the job waits here, for as long as that lasts.
-  own_body_to_wait(sh, job);
-  waiting(job.server).fetch_add(1, std::memory_order_relaxed);
+  start_waiting(sh, job);
   sh.parked_.push_back(std::move(job));
 }
 
-void Router::own_body_to_wait(Shard& sh, RelayJob& job) noexcept {
+void Router::start_waiting(Shard& sh, RelayJob& job) noexcept {
+  waiting(job.server).fetch_add(1, std::memory_order_relaxed);
   if (!job.msg->body().is_borrowed()) return;
   job.msg = with_owned_body(job.msg);
   sh.counters_.relay_bodies_copied.add();
@@ -249,8 +249,7 @@ void Router::handle_completion(Shard& sh, RelayCompletion& c,
       for (std::uint32_t i = 1; i < job.attempt && backoff < config_.relay_backoff_max; ++i)
         backoff *= 2;
       backoff = std::min(backoff, config_.relay_backoff_max);
-      own_body_to_wait(sh, job);
-      waiting(job.server).fetch_add(1, std::memory_order_relaxed);
+      start_waiting(sh, job);
       sh.retries_.push_back({now + backoff, std::move(job)});
       break;
     }

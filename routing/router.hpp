@@ -153,12 +153,13 @@ class Router final : public RelayCompletionSink {
               std::string reason) noexcept;
   void send_handoff(Shard& sh, ShardId dst, Handoff&& h) noexcept;
   void submit_relay(Shard& sh, RelayJob&& job) noexcept;
-  // Jobs waiting per target (relay_waiting()): counted as they enter and
-  // leave a shard's parked and retry queues.
+  // Jobs waiting per target (relay_waiting()): counted as they enter
+  // (start_waiting) and leave a shard's parked and retry queues.
   std::atomic<std::uint32_t>& waiting(ServerId server) noexcept { return waiting_[server.value]; }
-  // A job about to wait (parked, or for a retry) keeps its body in owned
-  // memory, not in the ingress buffers (with_owned_body).
-  void own_body_to_wait(Shard& sh, RelayJob& job) noexcept;
+  // A job about to wait (parked, or for a retry): counted for its target,
+  // and its body kept in owned memory, not in the ingress buffers
+  // (with_owned_body).
+  void start_waiting(Shard& sh, RelayJob& job) noexcept;
   void handle_completion(Shard& sh, RelayCompletion& c, std::chrono::steady_clock::time_point now) noexcept;
   HandoffRing& ring(ShardId src, ShardId dst) noexcept {
     return *rings_[src.value * shards_.size() + dst.value];

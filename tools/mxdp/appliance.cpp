@@ -127,8 +127,7 @@ class RouterSink : public smtp::MessageSink {
     }
     const routing::Lookup l = reader_.lookup(mailbox);
     if (!l.known()) return smtp::RecipientVerdict::kReject;
-    if ((l.kind == routing::Resolution::kReferral || l.kind == routing::Resolution::kMovedServer) &&
-        router_.relay_target_full(l.entry.server)) {
+    if (!l.on_box() && router_.relay_target_full(l.entry.server)) {
       // Its target has a backlog as large as we keep (it is down or slow):
       // the client keeps the message and tries later (RFC 5321 §4.2.1).
       ++rcpts_deferred_relay_full;

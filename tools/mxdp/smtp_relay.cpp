@@ -19,7 +19,7 @@ constexpr std::size_t kMaxInFlightPerConn = 16;
 // Jobs waiting for a connection to a target. On DPDK a waiting job pins its
 // body's packet buffers, so the queue stays short (a few times what the
 // connections pipeline); beyond it submit() says busy and the router parks
-// the job with its body copied out (Router::own_body_to_wait).
+// the job with its body copied out (Router::start_waiting).
 constexpr std::size_t kMaxQueuedPerTarget = 512;
 constexpr auto kIdleClose = std::chrono::seconds(30);
 }  // namespace
