@@ -18,7 +18,8 @@ namespace detail {
 
 namespace {
 
-// Bit i of each mask is set when p[i] is CR, LF or '.'.
+// Bit i of each mask is set when p[i] is CR, LF or (kDot) '.'.
+template <bool kDot>
 Masks masks_sse2(const char* p) noexcept {
 #if defined(__SSE2__)
   const __m128i cr = _mm_set1_epi8('\r');
@@ -32,8 +33,10 @@ Masks masks_sse2(const char* p) noexcept {
             << shift;
     m.lf |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf))))
             << shift;
-    m.dot |= static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot))))
-             << shift;
+    if (kDot)
+      m.dot |=
+          static_cast<std::uint64_t>(static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, dot))))
+          << shift;
   }
   return m;
 #else
@@ -41,7 +44,7 @@ Masks masks_sse2(const char* p) noexcept {
   for (std::size_t i = 0; i < 64; ++i) {
     m.cr |= static_cast<std::uint64_t>(p[i] == '\r') << i;
     m.lf |= static_cast<std::uint64_t>(p[i] == '\n') << i;
-    m.dot |= static_cast<std::uint64_t>(p[i] == '.') << i;
+    if (kDot) m.dot |= static_cast<std::uint64_t>(p[i] == '.') << i;
   }
   return m;
 #endif
@@ -50,7 +53,8 @@ Masks masks_sse2(const char* p) noexcept {
 }  // namespace
 
 std::size_t scan_blocks_sse2(const char* p, std::size_t n, BlockCarry& c) noexcept {
-  return scan_blocks<masks_sse2>(p, n, c);
+  return c.data_mode ? scan_blocks<true, masks_sse2<true>>(p, n, c)
+                     : scan_blocks<false, masks_sse2<false>>(p, n, c);
 }
 
 bool cpu_has_avx2() noexcept {

@@ -16,17 +16,19 @@ inline std::uint64_t eq_mask(__m256i lo, __m256i hi, __m256i v) noexcept {
   return static_cast<std::uint64_t>(a) | (static_cast<std::uint64_t>(b) << 32);
 }
 
+template <bool kDot>
 Masks masks_avx2(const char* p) noexcept {
   const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32));
   return {eq_mask(lo, hi, _mm256_set1_epi8('\r')), eq_mask(lo, hi, _mm256_set1_epi8('\n')),
-          eq_mask(lo, hi, _mm256_set1_epi8('.'))};
+          kDot ? eq_mask(lo, hi, _mm256_set1_epi8('.')) : 0};
 }
 
 }  // namespace
 
 std::size_t scan_blocks_avx2(const char* p, std::size_t n, BlockCarry& c) noexcept {
-  return scan_blocks<masks_avx2>(p, n, c);
+  return c.data_mode ? scan_blocks<true, masks_avx2<true>>(p, n, c)
+                     : scan_blocks<false, masks_avx2<false>>(p, n, c);
 }
 
 }  // namespace mxdp::smtp::detail

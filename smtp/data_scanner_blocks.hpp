@@ -38,7 +38,11 @@ struct Masks {
   std::uint64_t dot;
 };
 
-template <Masks (*kMasks)(const char*)>
+// kData: DATA content, where a dot at a line start stops the loop. BDAT content
+// (kData false) has no such dots, so its blocks skip the '.' compares and the
+// stop test: about a third less work per block (bench/smtp/data_scanner_bench,
+// BM_ChunkScanner against BM_DataScanner).
+template <bool kData, Masks (*kMasks)(const char*)>
 inline std::size_t scan_blocks(const char* p, std::size_t n, BlockCarry& carry) noexcept {
   // The carry lives in locals for the loop: through the reference the
   // compiler would have to assume every store may change the input bytes.
@@ -46,60 +50,66 @@ inline std::size_t scan_blocks(const char* p, std::size_t n, BlockCarry& carry) 
   std::uint64_t start_in = carry.start_in;
   std::size_t line_len = carry.line_len;
   const std::size_t max_line = carry.max_line;
-  const bool data_mode = carry.data_mode;
-  bool bare = carry.bare;
+  // Differences between the LF mask and the CR mask moved on, or'ed over the
+  // blocks: tested once at the end instead of a branch per block.
+  std::uint64_t bare_bits = 0;
   bool too_long = carry.too_long;
-  alignas(64) char tail[64];
-  std::size_t i = 0;
-  while (i < n) {
-    const std::size_t avail = n - i;
-    const char* q = p + i;
-    std::uint64_t keep = ~std::uint64_t{0};
-    std::size_t len = 64;
-    if (avail < 64) {
-      // The last partial block goes through a zero-padded copy: the loads
-      // never touch a byte past the input.
-      __builtin_memset(tail, 0, sizeof(tail));
-      __builtin_memcpy(tail, q, avail);
-      q = tail;
-      len = avail;
-      keep = ~std::uint64_t{0} >> (64 - len);
-    }
+  // One block of len octets (64, or fewer for the last one; keep has a bit
+  // per octet taken). False when it stopped at a line-start dot.
+  const auto block = [&](const char* q, std::size_t& len, std::uint64_t keep) noexcept {
     const Masks m = kMasks(q);
     // Every LF must follow a CR and every CR must precede an LF: the LF mask
     // equals the CR mask moved one byte on (plus a CR carried in). Any
     // difference is a bare CR or bare LF.
     const std::uint64_t want_lf = (m.cr << 1) | cr_in;
     std::uint64_t crlf = m.lf & want_lf & keep;
-    const std::uint64_t dots = data_mode ? (m.dot & ((crlf << 1) | start_in) & keep) : 0;
-    if (dots != 0) {
+    const std::uint64_t dots = kData ? (m.dot & ((crlf << 1) | start_in) & keep) : 0;
+    if (kData && dots != 0) {
       // A dot at a line start (stuffing or the end mark): account for the bytes
       // before it and stop there; the caller takes the dot byte by byte.
       len = static_cast<std::size_t>(__builtin_ctzll(dots));
       keep = len == 0 ? 0 : ~std::uint64_t{0} >> (64 - len);
       crlf &= keep;
     }
-    if (((want_lf ^ m.lf) & keep) != 0) bare = true;
+    bare_bits |= (want_lf ^ m.lf) & keep;
     // The line that began before the block reaches its length at the first
     // CRLF (or runs through the block); lines wholly inside are at most 64
     // octets (max_line >= 64), and the last one is continued by the next block.
     const auto first = static_cast<std::size_t>(__builtin_ctzll(crlf | (std::uint64_t{1} << 63)));
     const std::size_t reach = crlf != 0 ? line_len + first + 1 : line_len + len;
-    if (reach > max_line) too_long = true;
+    too_long |= reach > max_line;
     line_len = crlf != 0 ? len - 1 - (63 - static_cast<std::size_t>(__builtin_clzll(crlf))) : line_len + len;
-    i += len;
-    if (dots != 0) {
+    if (kData && dots != 0) {
       cr_in = 0;  // the byte before a line start is the LF of a CRLF
       start_in = 1;
-      break;
+      return false;
     }
     cr_in = (m.cr >> (len - 1)) & 1;
     start_in = (crlf >> (len - 1)) & 1;
+    return true;
+  };
+  std::size_t i = 0;
+  // Whole blocks: len is the constant 64 here, so the shifts above fold.
+  while (n - i >= 64) {
+    std::size_t len = 64;
+    const bool go_on = block(p + i, len, ~std::uint64_t{0});
+    i += len;
+    if (!go_on) break;
+  }
+  if (i < n && (n - i < 64)) {
+    // The last partial block goes through a zero-padded copy: the loads
+    // never touch a byte past the input.
+    alignas(64) char tail[64];
+    std::size_t len = n - i;
+    __builtin_memset(tail, 0, sizeof(tail));
+    __builtin_memcpy(tail, p + i, len);
+    block(tail, len, ~std::uint64_t{0} >> (64 - len));
+    i += len;
   }
   carry.cr_in = cr_in;
   carry.start_in = start_in;
   carry.line_len = line_len;
-  carry.bare = bare;
+  carry.bare = carry.bare || bare_bits != 0;
   carry.too_long = too_long;
   return i;
 }
