@@ -385,6 +385,8 @@ bool StackLoop::run_once(std::chrono::milliseconds max_wait) {
     idle_iterations_ = 0;
     ++usage_.busy_iterations;
     usage_.busy_us += tsc_now_us() - tsc;
+  } else if (loop_options_.idle_yield) {
+    std::this_thread::yield();
   } else if (loop_options_.idle_sleep_us > 0 && ++idle_iterations_ > loop_options_.idle_spins &&
              max_wait.count() > 0) {
     std::this_thread::sleep_for(std::chrono::microseconds(loop_options_.idle_sleep_us));

@@ -42,6 +42,10 @@ struct StackLoopOptions {
   // shared machine trades a little wake-up latency for an idle core.
   unsigned idle_spins = 20000;
   unsigned idle_sleep_us = 0;
+  // Yield the CPU after every poll that found nothing. Only for running under
+  // valgrind, which runs one thread at a time: a busy poll would spin through
+  // its whole time slice while the peer it waits for cannot run.
+  bool idle_yield = false;
   // attach_thread() pins the polling thread to this CPU (-1: leave it to the OS).
   int cpu = -1;
   // Called with the stack's counters when the loop is destroyed (reports

@@ -38,6 +38,8 @@ struct BenchCliOptions {
   // The in-memory link offloads checksums as Linux loopback does (the kernel
   // run's wire); false: both stacks compute and verify every one.
   bool wire_checksum_offload = true;
+  // Loops yield their CPU when idle (for valgrind; bench/instructions.py).
+  bool idle_yield = false;
   std::string json_path;
 };
 
@@ -55,7 +57,8 @@ std::string run_on(const std::string& backend, const BenchCliOptions& cli,
   std::string err = check_pool_mbufs(2 * o.serve_cores, o.load.connections, pinned);
   if (err.empty())
     err = start_dpdk(eal, eal_memory_for(pool_mbufs(2 * o.serve_cores, o.load.connections, pinned)));
-  if (err.empty()) err = wire.open(o.serve_cores, o.load.connections, pinned, cli.wire_checksum_offload);
+  if (err.empty())
+    err = wire.open(o.serve_cores, o.load.connections, pinned, cli.wire_checksum_offload, cli.idle_yield);
   if (!err.empty()) return "dpdk: " + err;
   return run_bench(o, wire.transport(), report);
 #else
@@ -133,6 +136,10 @@ Command bench_command() {
                      "dpdk: compute and verify every IPv4/TCP checksum in software (a NIC without "
                      "checksum offload); by default the in-memory link offloads them as Linux "
                      "loopback, the kernel run's wire, does");
+        app.add_flag("--idle-yield", o->idle_yield,
+                     "dpdk: every lcore yields its CPU after a poll that finds nothing, instead of "
+                     "spinning; for running under valgrind, which runs one thread at a time "
+                     "(bench/instructions.py). Not for measuring time");
         app.add_flag("!--quiet", r.load.progress, "No live line per second");
         app.add_option("--json", o->json_path,
                        "Write the report as JSON to this file (--compare: FILE-kernel.json, FILE-dpdk.json)");

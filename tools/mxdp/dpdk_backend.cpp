@@ -382,6 +382,7 @@ struct DpdkBenchWire::Impl {
   std::vector<std::unique_ptr<PortQueue>> generator_queues, appliance_queues;
   CounterBox counters;
   bool checksum_offload = false;
+  bool idle_yield = false;
 };
 
 namespace {
@@ -394,9 +395,10 @@ DpdkBenchWire::DpdkBenchWire() : impl_(std::make_unique<Impl>()) {}
 DpdkBenchWire::~DpdkBenchWire() = default;
 
 std::string DpdkBenchWire::open(unsigned pairs, unsigned connections, std::uint64_t pinned_mbufs,
-                                bool checksum_offload) {
+                                bool checksum_offload, bool idle_yield) {
   Impl& m = *impl_;
   m.checksum_offload = checksum_offload;
+  m.idle_yield = idle_yield;
   if (std::string e = check_pool_mbufs(2 * pairs, connections, pinned_mbufs); !e.empty()) return e;
   try {
     PacketPoolConfig pc;
@@ -427,6 +429,7 @@ BenchTransport DpdkBenchWire::transport() {
       unsigned i = index % static_cast<unsigned>(ports.size());
       StackConfig sc = stack_config(*ports[i], generator ? kGeneratorIp : kApplianceIp, 24, 1500);
       StackLoopOptions lo;
+      lo.idle_yield = m->idle_yield;
       lo.on_final_counters = m->counters.collector(generator ? "generator" : "appliance", i);
       return std::make_unique<StackLoop>(sc, *queues[i], *m->pool, lo);
     };

@@ -58,7 +58,10 @@ class DpdkBenchWire {
   ~DpdkBenchWire();
   // checksum_offload: the ports are in-memory links that offload checksums
   // (dataplane PortConfig::memory_link); else the stacks compute them all.
-  std::string open(unsigned pairs, unsigned connections, std::uint64_t pinned_mbufs, bool checksum_offload);
+  // idle_yield: every loop yields its CPU after a poll that found nothing
+  // (StackLoopOptions::idle_yield: for runs under valgrind).
+  std::string open(unsigned pairs, unsigned connections, std::uint64_t pinned_mbufs, bool checksum_offload,
+                   bool idle_yield = false);
   BenchTransport transport();
 
   struct Impl;
