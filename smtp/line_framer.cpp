@@ -1,5 +1,6 @@
 #include "smtp/line_framer.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 #include "smtp/line_break.hpp"
@@ -26,6 +27,17 @@ void LineFramer::reset() noexcept {
 }
 
 LineFramer::Result LineFramer::next(const char* p, std::size_t n) noexcept {
+  // The common case: nothing held, and the first CR or LF of the span is the
+  // CRLF that ends a line within the limit. One scan then finds the line's end
+  // and shows it clean, where the general path below runs memchr for the LF
+  // and scans the line again for a bare CR or LF.
+  if (held_ == 0 && !discarding_ && !last_cr_) {
+    const char* end = p + std::min(n, max_line_);
+    const char* hit = find_line_break(p, end);
+    const auto at = static_cast<std::size_t>(hit - p);
+    if (hit != end && *hit == '\r' && at + 1 < n && p[at + 1] == '\n' && at + 2 <= max_line_)
+      return {Status::kLine, at + 2, std::string_view(p, at), false};
+  }
   std::size_t from = 0;
   while (from < n) {
     const void* hit = std::memchr(p + from, '\n', n - from);
