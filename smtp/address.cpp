@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 
 namespace mxdp::smtp {
 
@@ -119,6 +120,7 @@ bool is_snum(std::string_view s) noexcept {
 enum : std::uint8_t {
   kAtextClass = 1,  // atext (RFC 5322 §3.2.3)
   kLdhClass = 2,    // Let-dig / "-" (RFC 5321 §4.1.2 Ldh-str)
+  kValueClass = 4,  // esmtp-value octet (RFC 5321 §4.1.2; RFC 6531 §3.3 adds UTF-8)
 };
 
 constexpr std::array<std::uint8_t, 256> make_char_classes() noexcept {
@@ -127,22 +129,13 @@ constexpr std::array<std::uint8_t, 256> make_char_classes() noexcept {
     const auto u = static_cast<unsigned char>(c);
     if (is_atext(u)) t[c] |= kAtextClass;
     if (is_alnum(u) || u == '-') t[c] |= kLdhClass;
+    if ((u >= 33 && u <= 126 && u != '=') || u >= 0x80) t[c] |= kValueClass;
   }
   return t;
 }
 constexpr std::array<std::uint8_t, 256> kCharClasses = make_char_classes();
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x != y && !(is_alpha(x) && (x | 0x20) == (y | 0x20))) return false;
-  }
-  return true;
-}
 
 bool is_utf8(std::string_view s) noexcept {
   std::size_t i = 0;
@@ -400,31 +393,41 @@ ParsedPath parse_path(std::string_view s, bool allow_null, bool allow_utf8) noex
 }
 
 bool next_esmtp_param(std::string_view& rest, EsmtpParam& out, bool& ok) noexcept {
-  ok = true;
-  while (!rest.empty() && rest.front() == ' ')
-    rest.remove_prefix(1);
-  if (rest.empty()) return false;
-  std::size_t end = rest.find(' ');
-  if (end == std::string_view::npos) end = rest.size();
-  const std::string_view token = rest.substr(0, end);
-  rest.remove_prefix(end);
-  const std::size_t eq = token.find('=');
-  out.keyword = token.substr(0, eq);
-  out.has_value = eq != std::string_view::npos;
-  out.value = out.has_value ? token.substr(eq + 1) : std::string_view{};
+  // One pass over the token, up to the next space:
   // esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"); esmtp-value = 1*(%d33-60 / %d62-126).
-  if (out.keyword.empty() || !is_alnum(static_cast<unsigned char>(out.keyword[0]))) ok = false;
-  for (const char ch : out.keyword) {
-    if (!is_alnum(static_cast<unsigned char>(ch)) && ch != '-') ok = false;
+  const char* p = rest.data();
+  const std::size_t n = rest.size();
+  std::size_t i = 0;
+  while (i < n && p[i] == ' ')
+    ++i;
+  if (i == n) {
+    rest = {};
+    ok = true;
+    return false;
   }
+  const std::size_t keyword = i;
+  while (i < n && (kCharClasses[static_cast<unsigned char>(p[i])] & kLdhClass))
+    ++i;
+  out.keyword = std::string_view(p + keyword, i - keyword);
+  bool good = i > keyword && is_alnum(static_cast<unsigned char>(p[keyword]));
+  out.has_value = i < n && p[i] == '=';
+  out.value = {};
   if (out.has_value) {
-    if (out.value.empty()) ok = false;
-    for (const char ch : out.value) {
-      const auto c = static_cast<unsigned char>(ch);
-      // RFC 6531 §3.3 lets esmtp-value carry UTF-8 as well.
-      if ((c < 33 || c == '=' || c == 127) && c < 0x80) ok = false;
-    }
+    const std::size_t value = ++i;
+    while (i < n && (kCharClasses[static_cast<unsigned char>(p[i])] & kValueClass))
+      ++i;
+    out.value = std::string_view(p + value, i - value);
+    good = good && i > value;
   }
+  if (i < n && p[i] != ' ') {
+    // Another octet inside the token (a second '=', a control, a bad keyword
+    // octet): the parameter is ill-formed; the token still ends at a space.
+    good = false;
+    while (i < n && p[i] != ' ')
+      ++i;
+  }
+  rest.remove_prefix(i);
+  ok = good;
   return true;
 }
 

@@ -68,6 +68,16 @@ struct EsmtpParam {
 bool next_esmtp_param(std::string_view& rest, EsmtpParam& out, bool& ok) noexcept;
 
 // ASCII case-insensitive comparison (SMTP verbs and keywords, RFC 5321 §2.4).
-bool iequals(std::string_view a, std::string_view b) noexcept;
+// Inline: most calls compare with a literal, whose length the compiler then knows.
+inline bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const auto x = static_cast<unsigned char>(a[i]);
+    const auto y = static_cast<unsigned char>(b[i]);
+    // Equal, or the same letter in the other case: OR-ing 0x20 lower-cases a letter.
+    if (x != y && !((x | 0x20) == (y | 0x20) && (x | 0x20) >= 'a' && (x | 0x20) <= 'z')) return false;
+  }
+  return true;
+}
 
 }  // namespace mxdp::smtp

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstring>
 #include <memory>
 #include <random>
@@ -376,6 +377,73 @@ TEST(AddressTest, EsmtpParams) {
   rest = "A=";
   ASSERT_TRUE(next_esmtp_param(rest, p, ok));
   EXPECT_FALSE(ok);
+}
+
+// The two-pass form next_esmtp_param had until 2026-11 (token to the next
+// space, keyword before the first '=', then each part checked): the one-pass
+// form must agree on every list.
+bool reference_param(std::string_view& rest, EsmtpParam& out, bool& ok) {
+  auto alnum = [](unsigned char c) { return std::isalnum(c) != 0 && c < 0x80; };
+  ok = true;
+  while (!rest.empty() && rest.front() == ' ')
+    rest.remove_prefix(1);
+  if (rest.empty()) return false;
+  std::size_t end = rest.find(' ');
+  if (end == std::string_view::npos) end = rest.size();
+  const std::string_view token = rest.substr(0, end);
+  rest.remove_prefix(end);
+  const std::size_t eq = token.find('=');
+  out.keyword = token.substr(0, eq);
+  out.has_value = eq != std::string_view::npos;
+  out.value = out.has_value ? token.substr(eq + 1) : std::string_view{};
+  if (out.keyword.empty() || !alnum(static_cast<unsigned char>(out.keyword[0]))) ok = false;
+  for (const char ch : out.keyword) {
+    if (!alnum(static_cast<unsigned char>(ch)) && ch != '-') ok = false;
+  }
+  if (out.has_value) {
+    if (out.value.empty()) ok = false;
+    for (const char ch : out.value) {
+      const auto c = static_cast<unsigned char>(ch);
+      if ((c < 33 || c == '=' || c == 127) && c < 0x80) ok = false;
+    }
+  }
+  return true;
+}
+
+TEST(AddressTest, EsmtpParamsMatchTheTwoPassForm) {
+  std::mt19937 rng(3);
+  const char alphabet[] = {'S', 'i',  'Z',    '8',    '-',    '=', '=', ' ',
+                           ' ', '\t', '\x7f', '\x01', '\xc3', '_', '.'};
+  for (int round = 0; round < 20000; ++round) {
+    std::string list;
+    const std::size_t len = rng() % 24;
+    for (std::size_t i = 0; i < len; ++i)
+      list += alphabet[rng() % sizeof(alphabet)];
+    std::string_view a = list, b = list;
+    for (;;) {
+      EsmtpParam pa, pb;
+      bool oka = false, okb = false;
+      const bool more = next_esmtp_param(a, pa, oka);
+      ASSERT_EQ(more, reference_param(b, pb, okb)) << list;
+      if (!more) break;
+      ASSERT_EQ(oka, okb) << list;
+      ASSERT_EQ(a.data(), b.data()) << list;  // both stop at the same space
+      if (oka) {
+        ASSERT_EQ(pa.keyword, pb.keyword) << list;
+        ASSERT_EQ(pa.has_value, pb.has_value) << list;
+        ASSERT_EQ(pa.value, pb.value) << list;
+      }
+    }
+  }
+}
+
+TEST(AddressTest, IequalsFoldsLettersOnly) {
+  EXPECT_TRUE(iequals("SIZE", "size"));
+  EXPECT_TRUE(iequals("8BitMime", "8BITMIME"));
+  EXPECT_TRUE(iequals("FROM:", "FROM:"));
+  EXPECT_FALSE(iequals("FROM:", std::string_view("FROM\x1a", 5)));  // 0x1a | 0x20 is ':', but not a letter
+  EXPECT_FALSE(iequals("@", "`"));
+  EXPECT_FALSE(iequals("SIZE", "SIZ"));
 }
 
 }  // namespace
