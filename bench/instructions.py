@@ -21,8 +21,9 @@ threads (mxdp-app-*):
 
 Left out: the per-iteration polls (RX burst calls, timers, the router's rings),
 a few dozen instructions per message in a real run's bursts of about 32.
-Two runs of one build agree within a fraction of a percent, so two builds
-compare without the repetitions a time A/B needs here. Layers are
+Two runs of one build agree within about 1% (the RCPT look-ahead and the loop
+vary a little with how packets fall into bursts), so a change of a few percent
+shows in one run of each build, where a time A/B here needs many. Layers are
 where_time_goes.py's (by function name).
 
     bench/instructions.py [--mxdp build/release/mxdp] [--messages 30000] [--top 15]
