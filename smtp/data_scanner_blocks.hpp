@@ -40,8 +40,8 @@ struct Masks {
 
 // kData: DATA content, where a dot at a line start stops the loop. BDAT content
 // (kData false) has no such dots, so its blocks skip the '.' compares and the
-// stop test: about a third less work per block (bench/smtp/data_scanner_bench,
-// BM_ChunkScanner against BM_DataScanner).
+// stop test: about a third less work per block (bench/smtp/data_scanner_bench
+// BM_HotBody, BDAT against DATA).
 template <bool kData, Masks (*kMasks)(const char*)>
 inline std::size_t scan_blocks(const char* p, std::size_t n, BlockCarry& carry) noexcept {
   // The carry lives in locals for the loop: through the reference the
@@ -89,14 +89,14 @@ inline std::size_t scan_blocks(const char* p, std::size_t n, BlockCarry& carry) 
     return true;
   };
   std::size_t i = 0;
+  bool go_on = true;
   // Whole blocks: len is the constant 64 here, so the shifts above fold.
-  while (n - i >= 64) {
+  while (go_on && n - i >= 64) {
     std::size_t len = 64;
-    const bool go_on = block(p + i, len, ~std::uint64_t{0});
+    go_on = block(p + i, len, ~std::uint64_t{0});
     i += len;
-    if (!go_on) break;
   }
-  if (i < n && (n - i < 64)) {
+  if (go_on && i < n) {
     // The last partial block goes through a zero-padded copy: the loads
     // never touch a byte past the input.
     alignas(64) char tail[64];
