@@ -35,6 +35,7 @@ import glob
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -134,6 +135,10 @@ def main():
     ap.add_argument("--json", help="write the figures to this file too")
     ap.add_argument("bench_args", nargs="*", help="extra mxdp bench args (after --)")
     a = ap.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit("instructions.py: valgrind is not installed (tools/setup installs it)")
+    if not os.access(a.mxdp, os.X_OK):
+        sys.exit(f"instructions.py: {a.mxdp} is not an executable mxdp (build it: cmake --build --preset release)")
     small, large = max(1, a.messages // 3), a.messages
     with tempfile.TemporaryDirectory() as tmp:
         (s_self, s_incl), _ = run(a, small, tmp)
